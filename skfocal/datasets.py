@@ -19,8 +19,8 @@ columns, and several of them no longer run with current pandas/scikit-learn
 (the multi-class loaders fail on scikit-learn >= 1.8, ``load_hypothyroid`` on
 pandas 3, and ``load_page_blocks0`` reports the name "new_thyroid2"). The KEEL
 files are ARFF-like with a trivial grammar, so a small header parser plus
-:func:`pandas.read_csv` is both faster than :mod:`scipy.io.arff` and free of
-those problems.
+:func:`pandas.read_csv` suffices; it is about four times faster than
+:mod:`scipy.io.arff` on the 100k-row ``fars`` file.
 
 The bundled tables are returned fully numeric: numeric attributes as float,
 nominal attributes one-hot encoded (one ``"attr=level"`` column per level that
@@ -63,7 +63,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 __all__ = [
     "SUITES",
@@ -183,29 +183,41 @@ def _read_keel(*parts: str) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     return data, nominal
 
 
-def _encode_features(
-    data: pd.DataFrame, nominal: dict[str, list[str]]
-) -> pd.DataFrame:
+def _encode_features(data: pd.DataFrame, nominal: dict[str, list[str]]) -> pd.DataFrame:
     """One-hot encode the nominal columns; return an all-float frame."""
-    blocks: list[pd.DataFrame] = []
+    # First pass: column names and, per attribute, what to write.
+    parts: list[tuple[np.ndarray, np.ndarray | None]] = []
+    names: list[str] = []
     for name in data.columns:
         values = data[name]
         if name not in nominal:
-            blocks.append(values.astype(np.float64).to_frame(str(name)))
+            parts.append((values.to_numpy(dtype=np.float64), None))
+            names.append(str(name))
             continue
-        # Category codes make this one vectorised comparison per attribute;
-        # comparing string columns level by level takes seconds on fars.
         # Levels in header order (some KEEL headers repeat a level), then any
         # level that occurs in the data without being declared, so that no
         # value is silently encoded as all zeros.
         levels = list(dict.fromkeys(nominal[name]))
-        levels += sorted(set(values.dropna()) - set(levels))
+        levels += sorted(set(values.dropna().unique()) - set(levels))
+        # Category codes avoid comparing string columns level by level,
+        # which takes seconds on fars.
         codes = pd.Categorical(values, categories=levels).codes
         present = np.unique(codes[codes >= 0])
-        onehot = (codes[:, None] == present[None, :]).astype(np.float64)
-        labels = [f"{name}={levels[code]}" for code in present]
-        blocks.append(pd.DataFrame(onehot, columns=labels))
-    return pd.concat(blocks, axis=1)
+        parts.append((codes, present))
+        names.extend(f"{name}={levels[code]}" for code in present)
+    # Second pass: fill one preallocated 2-D block. A single block keeps the
+    # peak memory low and makes copies of the cached frame one memcpy, which
+    # matters for the 100k x 362 fars table.
+    out = np.zeros((len(data), len(names)), dtype=np.float64)
+    col = 0
+    for values, present in parts:
+        if present is None:
+            out[:, col] = values
+            col += 1
+        else:
+            out[:, col : col + len(present)] = values[:, None] == present[None, :]
+            col += len(present)
+    return pd.DataFrame(out, columns=names)
 
 
 def _binary_target(labels: pd.Series) -> pd.Series:
@@ -465,9 +477,9 @@ def list_datasets(suite: str | None = None) -> pd.DataFrame:
 def load_dataset(name: str) -> tuple[pd.DataFrame, pd.Series]:
     """Load a bundled dataset, offline.
 
-    The first call per dataset reads and encodes the files (well under a
-    second for most, about 2 s for ``fars``); later calls return copies of a
-    cached result, so callers may modify what they get.
+    The first call per dataset reads and encodes the files (under 0.1 s for
+    most, a few seconds for the 100k x 362 ``fars``); later calls return
+    copies of a cached result, so callers may modify what they get.
 
     Parameters
     ----------
@@ -592,6 +604,17 @@ def load_table(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     return frame.drop(columns=target), frame[target]
 
 
+def _as_object(X: pd.DataFrame) -> pd.DataFrame:
+    """Cast categorical-like columns to object with ``np.nan`` as missing.
+
+    SimpleImputer rejects bool arrays, and ``pd.NA`` (nullable string or
+    boolean columns) breaks its missing-value test, so both are normalised
+    first. Module-level so that fitted pipelines pickle (joblib, dask).
+    """
+    X = pd.DataFrame(X)
+    return X.astype(object).where(X.notna(), np.nan)
+
+
 def make_preprocessor(X: pd.DataFrame) -> ColumnTransformer:
     """Build an unfitted preprocessing transformer for a feature frame.
 
@@ -670,8 +693,12 @@ def make_preprocessor(X: pd.DataFrame) -> ColumnTransformer:
                 "categorical",
                 Pipeline(
                     [
-                        # bool columns are cast to object first: SimpleImputer
-                        # rejects bool arrays.
+                        (
+                            "to_object",
+                            FunctionTransformer(
+                                _as_object, feature_names_out="one-to-one"
+                            ),
+                        ),
                         ("impute", SimpleImputer(strategy="most_frequent")),
                         (
                             "onehot",

