@@ -215,16 +215,21 @@ def _sample_weights(
     if class_weight is not None:
         weight = class_weight[target_index]
     if sample_weight is not None:
-        sample_weight = torch.as_tensor(
-            sample_weight, dtype=like.dtype, device=like.device
-        ).reshape(-1)
-        if sample_weight.shape[0] != like.shape[0]:
-            raise ValueError(
-                f"sample_weight must have {like.shape[0]} entries, one per "
-                f"sample; got {sample_weight.shape[0]}."
-            )
+        sample_weight = _as_sample_weight(sample_weight, like)
         weight = sample_weight if weight is None else weight * sample_weight
     return weight
+
+
+def _as_sample_weight(sample_weight: Tensor, like: Tensor) -> Tensor:
+    sample_weight = torch.as_tensor(
+        sample_weight, dtype=like.dtype, device=like.device
+    ).reshape(-1)
+    if sample_weight.shape[0] != like.shape[0]:
+        raise ValueError(
+            f"sample_weight must have {like.shape[0]} entries, one per "
+            f"sample; got {sample_weight.shape[0]}."
+        )
+    return sample_weight
 
 
 def _reduce(loss: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
@@ -419,7 +424,10 @@ def _bin_index(gradient_norm: Tensor, bins: int) -> Tensor:
 
 
 def ghm_weights(
-    gradient_norm: Tensor, bins: int = 10, bin_counts: Tensor | None = None
+    gradient_norm: Tensor,
+    bins: int = 10,
+    bin_counts: Tensor | None = None,
+    sample_weight: Tensor | None = None,
 ) -> Tensor:
     """GHM-C weights ``beta_i = N / (n_nonempty_bins * count(bin(g_i)))``.
 
@@ -433,11 +441,15 @@ def ghm_weights(
         Counts to divide by instead of this batch's histogram (the
         moving average that :class:`GHMCLoss` keeps). ``N`` and the number
         of non-empty bins still come from this batch.
+    sample_weight : Tensor of shape (N,), default=None
+        Sample weights count as repetitions: ``N`` and the bin counts become
+        sums of weights, so weighting a sample by 2 is the same as
+        duplicating it.
 
     Returns
     -------
     weights : Tensor of shape (N,)
-        Sums to ``N`` when ``bin_counts`` is ``None``.
+        ``sum(weights * sample_weight) == N`` when ``bin_counts`` is ``None``.
 
     Examples
     --------
@@ -448,10 +460,25 @@ def ghm_weights(
     """
     _check_bins(bins)
     index = _bin_index(gradient_norm, bins)
-    counts = torch.bincount(index, minlength=bins).to(gradient_norm.dtype)
+    counts = _bin_counts(index, bins, sample_weight, gradient_norm.dtype)
+    n_total = counts.sum()
     n_nonempty = (counts > 0).sum().to(gradient_norm.dtype)
     density = counts if bin_counts is None else bin_counts.to(gradient_norm.dtype)
-    return gradient_norm.shape[0] / (n_nonempty * density[index])
+    density = density[index]
+    # A zero-weight sample alone in its bin has no density; it gets weight 0
+    # rather than inf (inf * 0 would poison the loss with NaN).
+    safe_density = torch.where(density > 0, density, torch.ones_like(density))
+    return torch.where(
+        density > 0, n_total / (n_nonempty * safe_density), torch.zeros_like(density)
+    )
+
+
+def _bin_counts(
+    index: Tensor, bins: int, sample_weight: Tensor | None, dtype: torch.dtype
+) -> Tensor:
+    if sample_weight is None:
+        return torch.bincount(index, minlength=bins).to(dtype)
+    return torch.bincount(index, weights=sample_weight, minlength=bins).to(dtype)
 
 
 def ghmc_loss(
@@ -525,10 +552,12 @@ def _ghmc(
     log_pt, log_one_minus_pt = _log_pt_and_log_one_minus_pt(logits, target, binary)
     # The same log-probabilities give the gradient norm: no second softmax.
     gradient_norm = log_one_minus_pt.detach().exp()
+    if sample_weight is not None:
+        sample_weight = _as_sample_weight(sample_weight, logits)
     bin_counts = None
     if bin_counts_fn is not None:
-        bin_counts = bin_counts_fn(gradient_norm)
-    density_weight = ghm_weights(gradient_norm, bins, bin_counts)
+        bin_counts = bin_counts_fn(gradient_norm, sample_weight)
+    density_weight = ghm_weights(gradient_norm, bins, bin_counts, sample_weight)
     loss = density_weight * -log_pt
     weight = _sample_weights(class_weight, target_index, sample_weight, logits)
     return _reduce(loss, weight, reduction)
@@ -539,6 +568,7 @@ def class_weights(
     method: Literal["balanced", "effective"] = "balanced",
     beta: float = 0.999,
     n_classes: int | None = None,
+    sample_weight: Sequence[float] | Tensor | None = None,
 ) -> Tensor:
     """Per-class weights from integer-coded labels.
 
@@ -557,6 +587,9 @@ def class_weights(
         weights and ``beta -> 1`` tends to ``"balanced"``-like inverse counts.
     n_classes : int, default=None
         Number of classes; by default ``max(target) + 1``.
+    sample_weight : sequence of float or Tensor, default=None
+        Counts become sums of sample weights (a weight of 2 counts as two
+        samples), as in scikit-learn's ``compute_class_weight``.
 
     Returns
     -------
@@ -592,14 +625,25 @@ def class_weights(
         raise ValueError(
             f"target holds class {int(labels.max())} but n_classes={n_classes}."
         )
-    counts = torch.bincount(labels, minlength=n_classes).double()
-    if (counts == 0).any():
-        missing = torch.nonzero(counts == 0).reshape(-1).tolist()
+    weights_of_samples = None
+    if sample_weight is not None:
+        weights_of_samples = torch.as_tensor(sample_weight, dtype=torch.float64)
+        weights_of_samples = weights_of_samples.reshape(-1).cpu()
+        if weights_of_samples.shape != labels.shape:
+            raise ValueError(
+                f"sample_weight must have {labels.numel()} entries; got "
+                f"{weights_of_samples.numel()}."
+            )
+    counts = torch.bincount(labels, weights=weights_of_samples, minlength=n_classes)
+    counts = counts.double()
+    if (counts <= 0).any():
+        missing = torch.nonzero(counts <= 0).reshape(-1).tolist()
         raise ValueError(
-            f"classes {missing} have no samples in target; their weight is undefined."
+            f"classes {missing} have no samples (or zero total weight) in "
+            "target; their weight is undefined."
         )
     if method == "balanced":
-        return labels.numel() / (n_classes * counts)
+        return counts.sum() / (n_classes * counts)
     weights = (1.0 - beta) / (
         1.0 - torch.pow(torch.tensor(beta, dtype=torch.float64), counts)
     )
@@ -784,11 +828,13 @@ class GHMCLoss(_WeightedLoss):
         self.bin_count_ema.zero_()
         self.n_updates.zero_()
 
-    def _averaged_counts(self, gradient_norm: Tensor) -> Tensor | None:
+    def _averaged_counts(
+        self, gradient_norm: Tensor, sample_weight: Tensor | None
+    ) -> Tensor | None:
         if not self.training or self.momentum == 0:
             return None
         index = _bin_index(gradient_norm, self.bins)
-        counts = torch.bincount(index, minlength=self.bins).to(self.bin_count_ema)
+        counts = _bin_counts(index, self.bins, sample_weight, self.bin_count_ema.dtype)
         self.bin_count_ema.mul_(self.momentum).add_(counts, alpha=1 - self.momentum)
         self.n_updates.add_(1)
         # Bias correction as in Adam: divide by 1 - momentum ** t.

@@ -1,0 +1,76 @@
+"""The multi-layer perceptron behind every skfocal estimator (torch only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "identity": nn.Identity,
+}
+
+
+class MLP(nn.Module):
+    """Fully connected network that returns logits.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    n_outputs : int
+        Number of logits: 1 for a binary problem (sigmoid), ``C`` otherwise.
+    hidden_layer_sizes : sequence of int, default=(64, 64)
+        Width of each hidden layer; empty for a linear model.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+        Non-linearity after each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfocal._module import MLP
+    >>> MLP(n_features=4, n_outputs=1)(torch.zeros(3, 4)).shape
+    torch.Size([3])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int,
+        hidden_layer_sizes: Sequence[int] = (64, 64),
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers.append(nn.Linear(width, int(size)))
+            layers.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = int(size)
+        layers.append(nn.Linear(width, n_outputs))
+        self.layers = nn.Sequential(*layers)
+        self.n_outputs = n_outputs
+
+    def forward(self, X: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+        # sample_weight travels with the batch for the loss; the network
+        # ignores it (skorch passes every entry of a dict batch as keyword).
+        logits = self.layers(X)
+        return logits.squeeze(1) if self.n_outputs == 1 else logits
+
+
+def set_num_threads(n_threads: int | None) -> int:
+    """Set torch's intra-op thread count, returning the previous one."""
+    previous = torch.get_num_threads()
+    if n_threads is not None and n_threads != previous:
+        torch.set_num_threads(n_threads)
+    return previous
