@@ -282,7 +282,8 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             dtype=(np.float32, np.float64),
             ensure_min_samples=1,
         )
-        X32 = np.asarray(X, dtype=np.float32)
+        with np.errstate(over="ignore"):  # overflow is reported just below
+            X32 = np.asarray(X, dtype=np.float32)
         if not np.all(np.isfinite(X32)):
             raise ValueError(
                 "Input X holds values too large for float32 (the precision the "
@@ -312,7 +313,7 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes "
                     "in the data, but the data contains only one class: "
-                    f"{encoder.classes_[0]!r}."
+                    f"{encoder.classes_.tolist()[0]!r}."
                 )
             self.classes_ = encoder.classes_
             self._label_encoder = encoder
@@ -913,7 +914,7 @@ class FocalClassifier(_BaseImbalancedMLP):
         return "focal"
 
 
-FocalClassifier.__doc__ = f"""MLP classifier trained with the focal loss (Lin et al. 2017).
+FocalClassifier.__doc__ = f"""MLP classifier trained with the focal loss (Lin et al.).
 
     ``FL(p_t) = -alpha_t (1 - p_t) ** gamma * log(p_t)``: the factor
     ``(1 - p_t) ** gamma`` shrinks the loss of well-classified samples, so
@@ -1010,7 +1011,7 @@ class BalancedCEClassifier(_BaseImbalancedMLP):
         return "balanced_ce"
 
 
-BalancedCEClassifier.__doc__ = f"""MLP classifier trained with class-weighted cross-entropy.
+BalancedCEClassifier.__doc__ = f"""MLP classifier trained with class-weighted CE.
 
     Each sample's cross-entropy is multiplied by its class weight and the
     batch loss is the weighted mean, exactly

@@ -9,7 +9,6 @@ from skfocal import (
     ImbalancedMLPClassifier,
 )
 
-
 # The one check that cannot pass: sample_weight=k is equivalent to repeating a
 # row k times in exact arithmetic, and our losses implement exactly that (see
 # test_sample_weight_equals_repetition in test_classifier.py), but training

@@ -447,3 +447,26 @@ def test_class_weights_reject_bad_input():
         class_weights([0, 0, 2])
     with pytest.raises(ValueError, match=r"integer class indices"):
         class_weights([0.5, 1.0])
+
+
+@pytest.mark.parametrize("loss", [focal_loss, ghmc_loss])
+def test_integer_sample_weights_equal_repeated_samples(generator, loss):
+    logits, target = _multiclass_batch(generator, torch.float64, n=30)
+    weights = torch.randint(0, 4, (30,), generator=generator)
+    weighted = loss(logits, target, sample_weight=weights.double())
+    repeated = loss(
+        logits.repeat_interleave(weights, dim=0),
+        target.repeat_interleave(weights),
+    )
+    torch.testing.assert_close(weighted, repeated, rtol=1e-12, atol=1e-12)
+
+
+def test_ghm_weights_with_sample_weights_sum_to_total_weight(generator):
+    gradient_norm = torch.rand(50, generator=generator, dtype=torch.float64)
+    sample_weight = torch.rand(50, generator=generator, dtype=torch.float64)
+    sample_weight[0] = 0.0
+    beta = ghm_weights(gradient_norm, bins=10, sample_weight=sample_weight)
+    assert torch.isfinite(beta).all()
+    assert (beta * sample_weight).sum().item() == pytest.approx(
+        sample_weight.sum().item()
+    )
