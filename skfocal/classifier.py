@@ -31,8 +31,15 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochTimer,
+    PassthroughScoring,
+    PrintLog,
+)
 from skorch.helper import predefined_split
+from skorch.utils import TeeGenerator
 
 from skfocal._data import BatchSliceIterator, TabularDataset
 from skfocal._module import ACTIVATIONS, MLP
@@ -113,13 +120,23 @@ class _TabularNet(NeuralNetClassifier):
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("print_log", self._print_log_callback()),
+            ("print_log", PrintLog()),
         ]
 
-    def _print_log_callback(self):
-        from skorch.callbacks import PrintLog
-
-        return PrintLog()
+    def train_step(self, batch, **fit_params):
+        # skorch routes every step through an optimizer closure, which only
+        # LBFGS-like optimizers need. Adam takes a plain step: less Python per
+        # batch, and the on_grad_computed hook is still called for callbacks.
+        self._zero_grad_optimizer(set_to_none=True)
+        step = self.train_step_single(batch, **fit_params)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        self._step_optimizer(None)
+        return step
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         sample_weight = X.get("sample_weight") if isinstance(X, dict) else None
@@ -354,6 +371,9 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             module__activation=self.activation,
             module__dropout=self.dropout,
             criterion=criterion,
+            # Labels are encoded by fit itself; skip the per-step value check
+            # (a device synchronisation on every batch).
+            criterion__check_targets=False,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,

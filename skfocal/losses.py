@@ -128,11 +128,15 @@ def _check_alpha_value(alpha: AlphaLike) -> None:
         )
 
 
-def _split_problem(logits: Tensor, target: Tensor) -> tuple[Tensor, Tensor, bool]:
+def _split_problem(
+    logits: Tensor, target: Tensor, check_values: bool = True
+) -> tuple[Tensor, Tensor, bool]:
     """Validate shapes and say whether the problem is binary.
 
     Returns the logits (``(N,)`` for binary, ``(N, C)`` otherwise), the
     targets (float for binary, int64 for multi-class) and the binary flag.
+    ``check_values=False`` skips the checks of the target values, which cost
+    a device synchronisation per call.
     """
     if not isinstance(logits, Tensor) or not torch.is_floating_point(logits):
         raise ValueError(
@@ -158,7 +162,7 @@ def _split_problem(logits: Tensor, target: Tensor) -> tuple[Tensor, Tensor, bool
         )
     if binary:
         target = target.to(dtype=logits.dtype)
-        if target.numel() and ((target != 0) & (target != 1)).any():
+        if check_values and target.numel() and ((target != 0) & (target != 1)).any():
             raise ValueError(
                 "target of a binary problem (logits of shape (N,) or (N, 1)) "
                 "must hold only 0 and 1."
@@ -171,7 +175,11 @@ def _split_problem(logits: Tensor, target: Tensor) -> tuple[Tensor, Tensor, bool
         )
     n_classes = logits.shape[1]
     target = target.long()
-    if target.numel() and (target.min() < 0 or target.max() >= n_classes):
+    if (
+        check_values
+        and target.numel()
+        and (target.min() < 0 or target.max() >= n_classes)
+    ):
         raise ValueError(
             f"target of a multi-class problem with {n_classes} columns of "
             f"logits must lie in [0, {n_classes}); got values in "
@@ -206,14 +214,18 @@ def _class_weight_vector(
 
 def _sample_weights(
     class_weight: Tensor | None,
-    target_index: Tensor,
+    target: Tensor,
+    binary: bool,
     sample_weight: Tensor | None,
     like: Tensor,
 ) -> Tensor | None:
     """Per-sample weight ``w_i``: class weight of the target times sample weight."""
     weight = None
     if class_weight is not None:
-        weight = class_weight[target_index]
+        if binary:
+            weight = torch.where(target > 0.5, class_weight[1], class_weight[0])
+        else:
+            weight = class_weight[target]
     if sample_weight is not None:
         sample_weight = _as_sample_weight(sample_weight, like)
         weight = sample_weight if weight is None else weight * sample_weight
@@ -258,6 +270,60 @@ def _log_pt_and_log_one_minus_pt(
     true_class = F.one_hot(target, logits.shape[1]).bool()
     log_rest = log_probs.masked_fill(true_class, float("-inf")).logsumexp(dim=1)
     return log_pt, log_rest
+
+
+def _focal(
+    logits: Tensor,
+    target: Tensor,
+    binary: bool,
+    gamma: float,
+    class_weight: Tensor | None,
+    sample_weight: Tensor | None,
+    reduction: str,
+) -> Tensor:
+    """Focal loss on validated inputs (the shared core of function and module)."""
+    if gamma == 0:
+        # Cross-entropy: torch's fused kernels, no log(1 - p_t) needed.
+        if binary:
+            loss = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        else:
+            loss = F.cross_entropy(logits, target, reduction="none")
+    else:
+        log_pt, log_one_minus_pt = _log_pt_and_log_one_minus_pt(logits, target, binary)
+        # (1 - p_t) ** gamma as exp(gamma * log(1 - p_t)): finite gradient even
+        # for gamma < 1 where p_t -> 1, unlike pow() whose derivative blows up.
+        loss = torch.exp(gamma * log_one_minus_pt) * -log_pt
+    weight = _sample_weights(class_weight, target, binary, sample_weight, logits)
+    return _reduce(loss, weight, reduction)
+
+
+def _ghmc(
+    logits: Tensor,
+    target: Tensor,
+    binary: bool,
+    bins: int,
+    class_weight: Tensor | None,
+    sample_weight: Tensor | None,
+    reduction: str,
+    average_counts=None,
+    inner_edges: Tensor | None = None,
+) -> Tensor:
+    """GHM-C on validated inputs.
+
+    ``average_counts`` maps this batch's bin counts to the counts to divide
+    by (the module's moving average); ``inner_edges`` are cached bin edges.
+    """
+    log_pt, log_one_minus_pt = _log_pt_and_log_one_minus_pt(logits, target, binary)
+    # The same log-probabilities give the gradient norm: no second softmax.
+    gradient_norm = log_one_minus_pt.detach().exp()
+    if sample_weight is not None:
+        sample_weight = _as_sample_weight(sample_weight, logits)
+    density_weight = _ghm_weights(
+        gradient_norm, bins, sample_weight, average_counts, inner_edges
+    )
+    loss = density_weight * -log_pt
+    weight = _sample_weights(class_weight, target, binary, sample_weight, logits)
+    return _reduce(loss, weight, reduction)
 
 
 # ---------------------------------------------------------------------------
@@ -323,16 +389,8 @@ def focal_loss(
     _check_reduction(reduction)
     logits, target, binary = _split_problem(logits, target)
     n_classes = 2 if binary else logits.shape[1]
-    target_index = target.long() if binary else target
     class_weight = _class_weight_vector(alpha, n_classes, binary, logits)
-    log_pt, log_one_minus_pt = _log_pt_and_log_one_minus_pt(logits, target, binary)
-    loss = -log_pt
-    if gamma != 0:
-        # (1 - p_t) ** gamma as exp(gamma * log(1 - p_t)): finite gradient even
-        # for gamma < 1 where p_t -> 1, unlike pow() whose derivative blows up.
-        loss = torch.exp(gamma * log_one_minus_pt) * loss
-    weight = _sample_weights(class_weight, target_index, sample_weight, logits)
-    return _reduce(loss, weight, reduction)
+    return _focal(logits, target, binary, gamma, class_weight, sample_weight, reduction)
 
 
 def balanced_cross_entropy(
@@ -414,13 +472,10 @@ def ghm_gradient_norm(logits: Tensor, target: Tensor) -> Tensor:
         return log_one_minus_pt.exp()
 
 
-def _bin_index(gradient_norm: Tensor, bins: int) -> Tensor:
+def _inner_edges(bins: int, like: Tensor) -> Tensor:
     # Equal bins on [0, 1]; bucketize against the inner edges puts g == 1.0 in
     # the last bin, and each inner edge belongs to the bin that starts there.
-    inner_edges = torch.arange(
-        1, bins, device=gradient_norm.device, dtype=gradient_norm.dtype
-    ).div_(bins)
-    return torch.bucketize(gradient_norm, inner_edges, right=True)
+    return torch.arange(1, bins, device=like.device, dtype=like.dtype).div_(bins)
 
 
 def ghm_weights(
@@ -459,26 +514,38 @@ def ghm_weights(
     tensor([0.6667, 0.6667, 0.6667, 2.0000])
     """
     _check_bins(bins)
-    index = _bin_index(gradient_norm, bins)
-    counts = _bin_counts(index, bins, sample_weight, gradient_norm.dtype)
-    n_total = counts.sum()
-    n_nonempty = (counts > 0).sum().to(gradient_norm.dtype)
-    density = counts if bin_counts is None else bin_counts.to(gradient_norm.dtype)
-    density = density[index]
-    # A zero-weight sample alone in its bin has no density; it gets weight 0
-    # rather than inf (inf * 0 would poison the loss with NaN).
-    safe_density = torch.where(density > 0, density, torch.ones_like(density))
-    return torch.where(
-        density > 0, n_total / (n_nonempty * safe_density), torch.zeros_like(density)
-    )
+    average_counts = None
+    if bin_counts is not None:
+        given = bin_counts.to(gradient_norm.dtype)
+
+        def average_counts(counts: Tensor) -> Tensor:
+            return given
+
+    return _ghm_weights(gradient_norm, bins, sample_weight, average_counts)
 
 
-def _bin_counts(
-    index: Tensor, bins: int, sample_weight: Tensor | None, dtype: torch.dtype
+def _ghm_weights(
+    gradient_norm: Tensor,
+    bins: int,
+    sample_weight: Tensor | None,
+    average_counts=None,
+    inner_edges: Tensor | None = None,
 ) -> Tensor:
+    if inner_edges is None:
+        inner_edges = _inner_edges(bins, gradient_norm)
+    index = torch.bucketize(gradient_norm, inner_edges, right=True)
     if sample_weight is None:
-        return torch.bincount(index, minlength=bins).to(dtype)
-    return torch.bincount(index, weights=sample_weight, minlength=bins).to(dtype)
+        counts = torch.bincount(index, minlength=bins).to(gradient_norm.dtype)
+    else:
+        counts = torch.bincount(index, weights=sample_weight, minlength=bins)
+        counts = counts.to(gradient_norm.dtype)
+    density = counts if average_counts is None else average_counts(counts)
+    # The weight of each bin (bins values, not N), then one gather. A bin
+    # whose density is 0 holds only zero-weight samples: clamping keeps its
+    # weight finite, so that 0 * weight stays 0 instead of NaN.
+    n_nonempty = (counts > 0).sum()
+    bin_weight = counts.sum() / (n_nonempty * density.clamp_min(1e-12))
+    return bin_weight.to(gradient_norm.dtype)[index]
 
 
 def ghmc_loss(
@@ -531,36 +598,12 @@ def ghmc_loss(
     >>> bool(torch.isclose(ghmc_loss(logits, target, bins=1), ce))
     True
     """
-    return _ghmc(logits, target, bins, alpha, sample_weight, reduction, None)
-
-
-def _ghmc(
-    logits: Tensor,
-    target: Tensor,
-    bins: int,
-    alpha: AlphaLike,
-    sample_weight: Tensor | None,
-    reduction: str,
-    bin_counts_fn,
-) -> Tensor:
     _check_bins(bins)
     _check_reduction(reduction)
     logits, target, binary = _split_problem(logits, target)
     n_classes = 2 if binary else logits.shape[1]
-    target_index = target.long() if binary else target
     class_weight = _class_weight_vector(alpha, n_classes, binary, logits)
-    log_pt, log_one_minus_pt = _log_pt_and_log_one_minus_pt(logits, target, binary)
-    # The same log-probabilities give the gradient norm: no second softmax.
-    gradient_norm = log_one_minus_pt.detach().exp()
-    if sample_weight is not None:
-        sample_weight = _as_sample_weight(sample_weight, logits)
-    bin_counts = None
-    if bin_counts_fn is not None:
-        bin_counts = bin_counts_fn(gradient_norm, sample_weight)
-    density_weight = ghm_weights(gradient_norm, bins, bin_counts, sample_weight)
-    loss = density_weight * -log_pt
-    weight = _sample_weights(class_weight, target_index, sample_weight, logits)
-    return _reduce(loss, weight, reduction)
+    return _ghmc(logits, target, binary, bins, class_weight, sample_weight, reduction)
 
 
 def class_weights(
@@ -654,29 +697,55 @@ def class_weights(
 # Modules
 # ---------------------------------------------------------------------------
 class _WeightedLoss(nn.Module):
-    """Holds ``alpha`` and ``reduction``; the class weights move with ``.to``."""
+    """Holds ``alpha``, ``reduction`` and ``check_targets`` for the modules.
 
-    def __init__(self, alpha: AlphaLike, reduction: Reduction) -> None:
+    ``alpha`` is checked once here and kept as a buffer of class weights, so
+    that ``.to(device)`` moves it once and each step pays no validation.
+    """
+
+    def __init__(
+        self, alpha: AlphaLike, reduction: Reduction, check_targets: bool
+    ) -> None:
         super().__init__()
         _check_alpha_value(alpha)
         _check_reduction(reduction)
         self.reduction = reduction
-        if alpha is None or (isinstance(alpha, Real) and not isinstance(alpha, bool)):
-            self.alpha = alpha
+        self.check_targets = check_targets
+        self._alpha_is_float = isinstance(alpha, Real) and not isinstance(alpha, bool)
+        if alpha is None:
+            class_weight = None
+        elif self._alpha_is_float:
+            class_weight = torch.tensor([1.0 - alpha, alpha])
         else:
-            # A buffer, so that net.to("cuda") moves it once, not every step.
-            self.register_buffer(
-                "alpha", torch.as_tensor(alpha, dtype=torch.float32).clone()
-            )
+            class_weight = torch.as_tensor(alpha, dtype=torch.float32).clone()
+        self.alpha = (
+            alpha
+            if alpha is None or self._alpha_is_float
+            else tuple(float(a) for a in class_weight.tolist())
+        )
+        self.register_buffer("class_weight", class_weight)
 
-    def _alpha_for(self, logits: Tensor) -> AlphaLike:
-        if isinstance(self.alpha, Tensor) and self.alpha.dtype != logits.dtype:
-            return self.alpha.to(logits.dtype)
-        return self.alpha
+    def _prepare(self, logits: Tensor, target: Tensor):
+        logits, target, binary = _split_problem(logits, target, self.check_targets)
+        class_weight = self.class_weight
+        if class_weight is not None:
+            n_classes = 2 if binary else logits.shape[1]
+            if self._alpha_is_float and not binary:
+                raise ValueError(
+                    "alpha given as a float is defined for binary problems only; "
+                    f"got alpha={self.alpha!r} with {n_classes}-class logits."
+                )
+            if class_weight.numel() != n_classes:
+                raise ValueError(
+                    f"alpha must have one weight per class ({n_classes}); got "
+                    f"{class_weight.numel()} weights instead."
+                )
+            if class_weight.dtype != logits.dtype:
+                class_weight = class_weight.to(logits.dtype)
+        return logits, target, binary, class_weight
 
     def extra_repr(self) -> str:
-        alpha = self.alpha.tolist() if isinstance(self.alpha, Tensor) else self.alpha
-        return f"alpha={alpha}, reduction={self.reduction!r}"
+        return f"alpha={self.alpha}, reduction={self.reduction!r}"
 
 
 class FocalLoss(_WeightedLoss):
@@ -690,6 +759,10 @@ class FocalLoss(_WeightedLoss):
         Class weights.
     reduction : {"none", "mean", "sum"}, default="mean"
         How to reduce over samples.
+    check_targets : bool, default=True
+        Check that targets are valid labels on every call. The check costs a
+        device synchronisation per step; the estimators, which encode labels
+        themselves, turn it off.
 
     Examples
     --------
@@ -708,21 +781,24 @@ class FocalLoss(_WeightedLoss):
         gamma: float = 2.0,
         alpha: AlphaLike = None,
         reduction: Reduction = "mean",
+        check_targets: bool = True,
     ) -> None:
         _check_gamma(gamma)
-        super().__init__(alpha, reduction)
+        super().__init__(alpha, reduction, check_targets)
         self.gamma = gamma
 
     def forward(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None = None
     ) -> Tensor:
-        return focal_loss(
+        logits, target, binary, class_weight = self._prepare(logits, target)
+        return _focal(
             logits,
             target,
-            gamma=self.gamma,
-            alpha=self._alpha_for(logits),
-            sample_weight=sample_weight,
-            reduction=self.reduction,
+            binary,
+            self.gamma,
+            class_weight,
+            sample_weight,
+            self.reduction,
         )
 
     def extra_repr(self) -> str:
@@ -738,6 +814,8 @@ class BalancedCrossEntropyLoss(_WeightedLoss):
         Class weights; ``None`` is plain cross-entropy.
     reduction : {"none", "mean", "sum"}, default="mean"
         How to reduce over samples.
+    check_targets : bool, default=True
+        Check target values on every call (see :class:`FocalLoss`).
 
     Examples
     --------
@@ -749,18 +827,20 @@ class BalancedCrossEntropyLoss(_WeightedLoss):
     0
     """
 
-    def __init__(self, alpha: AlphaLike = None, reduction: Reduction = "mean") -> None:
-        super().__init__(alpha, reduction)
+    def __init__(
+        self,
+        alpha: AlphaLike = None,
+        reduction: Reduction = "mean",
+        check_targets: bool = True,
+    ) -> None:
+        super().__init__(alpha, reduction, check_targets)
 
     def forward(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None = None
     ) -> Tensor:
-        return balanced_cross_entropy(
-            logits,
-            target,
-            alpha=self._alpha_for(logits),
-            sample_weight=sample_weight,
-            reduction=self.reduction,
+        logits, target, binary, class_weight = self._prepare(logits, target)
+        return _focal(
+            logits, target, binary, 0.0, class_weight, sample_weight, self.reduction
         )
 
 
@@ -786,6 +866,8 @@ class GHMCLoss(_WeightedLoss):
         Class weights on top of the density weights.
     reduction : {"none", "mean", "sum"}, default="mean"
         How to reduce over samples.
+    check_targets : bool, default=True
+        Check target values on every call (see :class:`FocalLoss`).
 
     Attributes
     ----------
@@ -814,47 +896,52 @@ class GHMCLoss(_WeightedLoss):
         momentum: float = 0.75,
         alpha: AlphaLike = None,
         reduction: Reduction = "mean",
+        check_targets: bool = True,
     ) -> None:
         _check_bins(bins)
         _check_momentum(momentum)
-        super().__init__(alpha, reduction)
+        super().__init__(alpha, reduction, check_targets)
         self.bins = bins
         self.momentum = momentum
         self.register_buffer("bin_count_ema", torch.zeros(bins, dtype=torch.float64))
         self.register_buffer("n_updates", torch.zeros((), dtype=torch.long))
+        self.register_buffer("momentum_power", torch.ones((), dtype=torch.float64))
+        self.register_buffer(
+            "inner_edges",
+            _inner_edges(bins, torch.empty(0, dtype=torch.float64)),
+            persistent=False,
+        )
 
     def reset_state(self) -> None:
         """Forget the moving average, as at the start of a fresh training run."""
         self.bin_count_ema.zero_()
         self.n_updates.zero_()
+        self.momentum_power.fill_(1.0)
 
-    def _averaged_counts(
-        self, gradient_norm: Tensor, sample_weight: Tensor | None
-    ) -> Tensor | None:
+    def _averaged_counts(self, counts: Tensor) -> Tensor:
         if not self.training or self.momentum == 0:
-            return None
-        index = _bin_index(gradient_norm, self.bins)
-        counts = _bin_counts(index, self.bins, sample_weight, self.bin_count_ema.dtype)
+            return counts
         self.bin_count_ema.mul_(self.momentum).add_(counts, alpha=1 - self.momentum)
         self.n_updates.add_(1)
-        # Bias correction as in Adam: divide by 1 - momentum ** t.
-        correction = 1.0 - torch.pow(
-            torch.tensor(self.momentum, dtype=torch.float64, device=counts.device),
-            self.n_updates,
-        )
-        return self.bin_count_ema / correction
+        # Bias correction as in Adam: divide by 1 - momentum ** t, with
+        # momentum ** t kept as a running product (no host sync, no new tensor).
+        self.momentum_power.mul_(self.momentum)
+        return (self.bin_count_ema / (1.0 - self.momentum_power)).to(counts.dtype)
 
     def forward(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None = None
     ) -> Tensor:
+        logits, target, binary, class_weight = self._prepare(logits, target)
         return _ghmc(
             logits,
             target,
+            binary,
             self.bins,
-            self._alpha_for(logits),
+            class_weight,
             sample_weight,
             self.reduction,
             self._averaged_counts,
+            self.inner_edges.to(logits.dtype),
         )
 
     def extra_repr(self) -> str:

@@ -238,7 +238,7 @@ def test_module_matches_functional_and_moves_alpha(generator):
     expected = focal_loss(logits, target, gamma=1.5, alpha=[1.0, 2.0, 3.0, 4.0])
     torch.testing.assert_close(criterion(logits, target), expected)
     criterion = criterion.to(torch.float64)
-    assert criterion.alpha.dtype == torch.float64
+    assert criterion.class_weight.dtype == torch.float64
     assert "gamma=1.5" in repr(criterion)
     balanced = BalancedCrossEntropyLoss(alpha=[1.0, 2.0, 3.0, 4.0])
     torch.testing.assert_close(
@@ -436,6 +436,18 @@ def test_bad_targets_are_named(binary_batch, multiclass_batch):
         focal_loss(logits, torch.tensor([0.0, 1.0, 1.0]))
     with pytest.raises(ValueError, match=r"logits must be a floating-point"):
         focal_loss(torch.tensor([1, 0, 1]), torch.tensor([1, 0, 1]))
+
+
+def test_modules_check_alpha_against_the_logits(binary_batch, multiclass_batch):
+    with pytest.raises(ValueError, match=r"alpha given as a float is defined for bi"):
+        FocalLoss(alpha=0.25)(*multiclass_batch)
+    with pytest.raises(ValueError, match=r"one weight per class \(3\); got 2"):
+        GHMCLoss(alpha=[1.0, 2.0])(*multiclass_batch)
+    with pytest.raises(ValueError, match=r"must hold only 0 and 1"):
+        BalancedCrossEntropyLoss()(binary_batch[0], torch.tensor([0, 2, 1]))
+    # Without the per-step check, valid targets give the same value.
+    unchecked = FocalLoss(check_targets=False)(*binary_batch)
+    torch.testing.assert_close(unchecked, FocalLoss()(*binary_batch))
 
 
 def test_class_weights_reject_bad_input():
