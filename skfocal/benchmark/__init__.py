@@ -1,0 +1,79 @@
+"""Benchmark of imbalance losses against resampling, inside cross-validation.
+
+Needs the ``benchmark`` extra (imbalanced-learn, pandas, scipy, matplotlib,
+tqdm): ``pip install "skfocal[benchmark]"``. ``import skfocal`` does not
+import this package.
+
+Examples
+--------
+>>> from skfocal.benchmark import DEFAULT_METHODS, holm_correction
+>>> DEFAULT_METHODS[:4]
+('ce', 'balanced_ce', 'focal', 'ghm')
+>>> holm_correction([0.01, 0.02]).tolist()
+[0.02, 0.02]
+"""
+
+import importlib.util
+
+_EXTRAS = ("imblearn", "matplotlib", "pandas", "scipy", "tqdm")
+_missing = [name for name in _EXTRAS if importlib.util.find_spec(name) is None]
+if _missing:
+    raise ImportError(
+        f"skfocal.benchmark needs {', '.join(_missing)}, which is not installed: "
+        'pip install "skfocal[benchmark]"'
+    )
+
+from skfocal.benchmark._harness import (  # noqa: E402
+    DEFAULT_MAX_EPOCHS,
+    BenchmarkPlan,
+    TableSource,
+    plan_benchmark,
+)
+from skfocal.benchmark._methods import (  # noqa: E402
+    DEFAULT_METHODS,
+    METHODS,
+    ClampedNeighborsSampler,
+    MethodSpec,
+    make_method,
+)
+from skfocal.benchmark._metrics import (  # noqa: E402
+    METRICS,
+    average_precision,
+    score_predictions,
+)
+from skfocal.benchmark._report import summary_tables, write_report  # noqa: E402
+from skfocal.benchmark._stats import (  # noqa: E402
+    FriedmanResult,
+    average_ranks,
+    critical_difference,
+    friedman_test,
+    holm_correction,
+    rank_methods,
+    wilcoxon_holm,
+)
+from skfocal.benchmark._store import BenchmarkDirectoryError  # noqa: E402
+
+__all__ = [
+    "DEFAULT_MAX_EPOCHS",
+    "DEFAULT_METHODS",
+    "METHODS",
+    "METRICS",
+    "BenchmarkDirectoryError",
+    "BenchmarkPlan",
+    "ClampedNeighborsSampler",
+    "FriedmanResult",
+    "MethodSpec",
+    "TableSource",
+    "average_precision",
+    "average_ranks",
+    "critical_difference",
+    "friedman_test",
+    "holm_correction",
+    "make_method",
+    "plan_benchmark",
+    "rank_methods",
+    "score_predictions",
+    "summary_tables",
+    "wilcoxon_holm",
+    "write_report",
+]

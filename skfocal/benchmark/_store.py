@@ -1,0 +1,173 @@
+"""The files of a benchmark directory: written incrementally, read back safely.
+
+``results.csv`` gets one line per finished task and ``predictions.csv`` the
+out-of-fold scores of that task, each flushed as soon as it is written, so a
+killed run loses at most the task in flight. A kill can leave half a line at
+the end of a file; :func:`repair_csv` cuts it off before the run resumes.
+A task counts as done once its line is in ``results.csv``; its predictions
+are written first, so a task interrupted between the two is computed again
+and its prediction rows, now present twice, are deduplicated on reading.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skfocal.benchmark._metrics import METRICS
+
+RESULTS_FILE = "results.csv"
+PREDICTIONS_FILE = "predictions.csv"
+CONFIG_FILE = "config.json"
+
+KEY_COLUMNS = ["dataset", "method", "repeat", "fold"]
+RESULT_COLUMNS = [
+    *KEY_COLUMNS,
+    *METRICS,
+    "fit_time",
+    "predict_time",
+    "n_train",
+    "n_test",
+    "best_params",
+    "note",
+    "error",
+]
+_TEXT_COLUMNS = ["dataset", "method", "best_params", "note", "error"]
+PREDICTION_COLUMNS = [*KEY_COLUMNS, "row", "y_true", "score"]
+
+
+class BenchmarkDirectoryError(ValueError):
+    """The output directory cannot hold this run (other configuration, bad file)."""
+
+
+def _cell(value: Any) -> Any:
+    # Empty cells for missing numbers; csv writes floats with repr(), which
+    # round-trips exactly, so resumed and fresh runs read back identical bits.
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, np.floating):
+        return "" if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def repair_csv(path: Path, columns: list[str]) -> None:
+    """Make ``path`` a CSV with header ``columns`` whose last line is complete.
+
+    Creates the file with its header if it is missing or empty; cuts off a
+    trailing partial line left by a killed writer.
+
+    Raises
+    ------
+    BenchmarkDirectoryError
+        If the file has another header.
+    """
+    header = ",".join(columns) + "\n"
+    if not path.exists() or path.stat().st_size == 0:
+        path.write_text(header, encoding="utf-8")
+        return
+    with path.open("rb+") as fh:
+        data = fh.read()
+        if not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+    if not first:
+        # Even the header was cut short.
+        path.write_text(header, encoding="utf-8")
+    elif first + "\n" != header:
+        raise BenchmarkDirectoryError(
+            f"'{path}' does not have the columns this version of skfocal writes "
+            f"({', '.join(columns)}); use a new --output directory."
+        )
+
+
+def read_results(path: Path) -> pd.DataFrame:
+    """Read ``results.csv``; a task written twice keeps its last line."""
+    frame = pd.read_csv(
+        path,
+        dtype={col: str for col in _TEXT_COLUMNS},
+        keep_default_na=False,
+        na_values={col: [""] for col in RESULT_COLUMNS if col not in _TEXT_COLUMNS},
+    )
+    return frame.drop_duplicates(KEY_COLUMNS, keep="last").reset_index(drop=True)
+
+
+def read_predictions(path: Path, done: pd.DataFrame) -> pd.DataFrame:
+    """Read ``predictions.csv``, keeping the rows of tasks listed in ``done``."""
+    if not path.exists():
+        return pd.DataFrame(columns=PREDICTION_COLUMNS)
+    frame = pd.read_csv(
+        path, dtype={"dataset": str, "method": str}, keep_default_na=False
+    )
+    frame = frame.drop_duplicates([*KEY_COLUMNS, "row"], keep="last")
+    return frame.merge(done[KEY_COLUMNS], on=KEY_COLUMNS, how="inner")
+
+
+class ResultWriter:
+    """Append result and prediction lines, flushing after every task."""
+
+    def __init__(self, directory: Path) -> None:
+        self._results = (directory / RESULTS_FILE).open(
+            "a", encoding="utf-8", newline=""
+        )
+        self._predictions = (directory / PREDICTIONS_FILE).open(
+            "a", encoding="utf-8", newline=""
+        )
+
+    def write(self, row: dict[str, Any], predictions: pd.DataFrame | None) -> None:
+        if predictions is not None and len(predictions):
+            buffer = io.StringIO()
+            predictions[PREDICTION_COLUMNS].to_csv(
+                buffer, header=False, index=False, lineterminator="\n"
+            )
+            self._predictions.write(buffer.getvalue())
+            self._predictions.flush()
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(
+            [_cell(row.get(col, "")) for col in RESULT_COLUMNS]
+        )
+        # One write call per line, so that a kill leaves at most one partial
+        # line, at the end.
+        self._results.write(buffer.getvalue())
+        self._results.flush()
+
+    def close(self) -> None:
+        self._predictions.close()
+        self._results.close()
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def read_config(directory: Path) -> dict | None:
+    """The ``config.json`` of ``directory``, or ``None`` if there is none."""
+    path = directory / CONFIG_FILE
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BenchmarkDirectoryError(
+            f"'{path}' is not a valid configuration file ({exc}); use a new "
+            "--output directory."
+        ) from exc
+
+
+def write_config(directory: Path, config: dict) -> None:
+    """Write ``config.json`` atomically (a kill never leaves half a file)."""
+    path = directory / CONFIG_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,303 @@
+"""The ``skfocal`` command line.
+
+``skfocal benchmark`` runs the cross-validated comparison of imbalance losses
+and resampling methods and writes its results and report to a directory;
+``skfocal datasets`` lists the bundled datasets. ``python -m skfocal`` is the
+same command. Nothing in the package imports this module.
+
+Examples
+--------
+>>> from skfocal.cli import build_parser
+>>> args = build_parser().parse_args(["benchmark", "--suite", "quick", "--folds", "3"])
+>>> args.suite, args.folds, args.repeats, args.output
+('quick', 3, 2, 'benchmark-results')
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+__all__ = ["build_parser", "main"]
+
+PROG = "skfocal"
+# Exit codes: 2 for bad input (as argparse), 130 for Ctrl-C (128 + SIGINT).
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_FAILURE = 1
+# Duplicated from skfocal.benchmark so that building the parser (and
+# `skfocal datasets`) does not import imbalanced-learn and matplotlib; a test
+# checks that the two agree.
+_DEFAULT_MAX_EPOCHS = 50
+_DEFAULT_N_JOBS = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``skfocal: error: ...`` and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see '{self.prog} --help')")
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer >= {low}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def _n_jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a non-zero integer (-1 for every CPU), got {text!r}"
+        )
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``skfocal``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = _Parser(
+        prog=PROG,
+        description="MLPs with losses for class imbalance, and their benchmark.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    bench = commands.add_parser(
+        "benchmark",
+        help="compare imbalance losses and resampling methods in cross-validation",
+        description=(
+            "Cross-validate every method on every dataset (preprocessing and "
+            "resampling inside each training fold), append each finished fold "
+            "to OUTPUT/results.csv and write OUTPUT/summary.md with tables, "
+            "ranks, Friedman and Wilcoxon-Holm tests, and PNG plots. Rerunning "
+            "the same command resumes an interrupted run; a directory may be "
+            "extended with more datasets or methods, but not reused with other "
+            "--folds, --repeats, --seed, --max-epochs or --tune."
+        ),
+    )
+    bench.add_argument(
+        "--suite",
+        metavar="quick|default|NAME,...",
+        help="bundled datasets: a suite or dataset names separated by commas "
+        "(default: 'default', unless --data is given); see 'skfocal datasets'",
+    )
+    bench.add_argument(
+        "--data", metavar="FILE", help="your own CSV, TSV or Parquet table"
+    )
+    bench.add_argument("--target", metavar="COLUMN", help="label column of --data")
+    bench.add_argument(
+        "--methods",
+        metavar="NAME,...",
+        help="methods separated by commas (default: all of them: ce, "
+        "balanced_ce, focal, ghm, ros, smote, adasyn, borderline_smote, rus, "
+        "smote_tomek, logreg_balanced, balanced_rf, easy_ensemble)",
+    )
+    bench.add_argument(
+        "--folds", type=_int_at_least(2), default=5, help="folds (default: 5)"
+    )
+    bench.add_argument(
+        "--repeats",
+        type=_int_at_least(1),
+        default=2,
+        help="repeats of the cross-validation (default: 2)",
+    )
+    bench.add_argument(
+        "--max-epochs",
+        type=_int_at_least(1),
+        default=_DEFAULT_MAX_EPOCHS,
+        help=f"epochs of every MLP (default: {_DEFAULT_MAX_EPOCHS})",
+    )
+    bench.add_argument(
+        "--tune",
+        action="store_true",
+        help="grid-search gamma/alpha (focal), bins (ghm), alpha (balanced_ce) "
+        "and k_neighbors (smote) in 3 inner folds of each outer training fold",
+    )
+    bench.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=_DEFAULT_N_JOBS,
+        help="parallel worker processes, -1 for every CPU (default: "
+        f"{_DEFAULT_N_JOBS}); results do not depend on it",
+    )
+    bench.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        default=0,
+        help="seed of the folds and of every model: same seed, same numbers "
+        "(default: 0)",
+    )
+    bench.add_argument(
+        "--output",
+        metavar="DIR",
+        default="benchmark-results",
+        help="results directory (default: benchmark-results)",
+    )
+    bench.add_argument(
+        "--no-progress", action="store_true", help="no progress bar on stderr"
+    )
+    bench.set_defaults(func=_benchmark)
+
+    datasets = commands.add_parser(
+        "datasets",
+        help="list the bundled datasets",
+        description="List the bundled (offline) imbalanced datasets and suites.",
+    )
+    datasets.set_defaults(func=_datasets)
+    return parser
+
+
+def _os_message(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.strerror}: '{exc.filename}'"
+    return str(exc)
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from skfocal.datasets import SUITES, list_datasets
+
+    table = list_datasets()
+    table["imbalance_ratio"] = table["imbalance_ratio"].round(1)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        print(table.to_string(index=False))
+    print()
+    for name, members in SUITES.items():
+        print(f"suite {name!r}: {', '.join(members)}")
+    return 0
+
+
+def _split_names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _check_output(output: Path) -> None:
+    """Fail early, before any data is loaded, if ``output`` cannot be written."""
+    if output.exists() and not output.is_dir():
+        _fail(f"output '{output}' exists and is not a directory")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / ".skfocal-write-test"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        _fail(f"cannot write to output directory '{output}': {_os_message(exc)}")
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    if (args.data is None) != (args.target is None):
+        _fail("--data and --target go together: give both or neither")
+    try:
+        from skfocal import benchmark
+    except ImportError as exc:
+        _fail(str(exc))
+
+    datasets: list = []
+    suite = args.suite if args.suite is not None or args.data else "default"
+    if suite is not None:
+        datasets.extend(_split_names(suite) or [suite])
+    if args.data is not None:
+        datasets.append(benchmark.TableSource(args.data, args.target))
+    methods = _split_names(args.methods) or list(benchmark.DEFAULT_METHODS)
+    output = Path(args.output)
+    _check_output(output)
+    try:
+        plan = benchmark.plan_benchmark(
+            datasets,
+            methods,
+            output=output,
+            n_splits=args.folds,
+            n_repeats=args.repeats,
+            max_epochs=args.max_epochs,
+            tune=args.tune,
+            seed=args.seed,
+        )
+    except OSError as exc:
+        _fail(_os_message(exc))
+    except ValueError as exc:
+        _fail(str(exc))
+
+    if plan.n_done:
+        print(
+            f"Resuming in '{output}': {plan.n_done} of {plan.n_total} folds done.",
+            file=sys.stderr,
+        )
+    try:
+        plan.run(n_jobs=args.n_jobs, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        done = len(plan.results())
+        print(
+            f"\n{PROG}: interrupted; the {done} finished folds are kept in "
+            f"'{output / 'results.csv'}'. Run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        _fail(_os_message(exc), EXIT_FAILURE)
+    summary = benchmark.write_report(
+        output, datasets=plan.datasets, methods=plan.methods
+    )
+    _print_winners(summary)
+    print(f"Results: {output / 'results.csv'}\nReport: {summary}")
+    return 0
+
+
+def _print_winners(summary: Path) -> None:
+    lines = summary.read_text(encoding="utf-8").splitlines()
+    start = lines.index("## Winners") if "## Winners" in lines else None
+    if start is None:
+        return
+    for line in lines[start + 1 :]:
+        if line.startswith("## "):
+            break
+        if line.startswith("- "):
+            print(line.replace("**", "").replace("`", ""))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``skfocal`` with ``argv`` (default: ``sys.argv[1:]``).
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default=None
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for bad input, 130 after Ctrl-C.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
