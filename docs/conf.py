@@ -9,6 +9,7 @@ The gallery (``examples/plot_*.py``) is executed during the build by
 sphinx-gallery; every figure in the user guide comes from it.
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -88,7 +89,6 @@ sphinx_gallery_conf = {
 }
 
 
-
 def _quote_attribute_shapes(app, what, name, obj, options, lines):
     """Quote ``(n_features_in_,)`` in docstrings before docutils reads them.
 
@@ -101,9 +101,26 @@ def _quote_attribute_shapes(app, what, name, obj, options, lines):
         lines[index] = line.replace("(n_features_in_,)", "(``n_features_in_``,)")
 
 
+_SKLEARN_REF = re.compile(r":ref:`([^`<]*?)\s*(?:<[^`]*>)?`")
+
+
+def _unlink_sklearn_refs(app, what, name, obj, options, lines):
+    """Turn ``:ref:`` roles of inherited scikit-learn docstrings into text.
+
+    Methods such as ``score`` and ``get_params`` come from scikit-learn, and
+    their docstrings refer to labels of scikit-learn's own documentation,
+    which this offline build (no intersphinx) cannot resolve.
+    """
+    if not getattr(obj, "__module__", "").startswith("sklearn"):
+        return
+    for index, line in enumerate(lines):
+        lines[index] = _SKLEARN_REF.sub(r"``\1``", line)
+
+
 def setup(app):
     # Before numpydoc (priority 500) turns the sections into reST.
     app.connect("autodoc-process-docstring", _quote_attribute_shapes, priority=400)
+    app.connect("autodoc-process-docstring", _unlink_sklearn_refs, priority=400)
 
 
 # -- HTML ----------------------------------------------------------------------

@@ -38,13 +38,13 @@ for gamma in gammas:
     label = f"$\\gamma = {gamma:g}$" + (" (cross-entropy)" if gamma == 0 else "")
     ax.plot(p_t, loss, label=label)
 ax.axvspan(0.6, 1.0, color="0.9", zorder=0)
-ax.text(0.8, 3.2, "well-classified\nsamples", ha="center")
+ax.text(0.8, 1.5, "well-classified\nsamples", ha="center")
 ax.set_xlim(0, 1)
 ax.set_ylim(0, 5)
 ax.set_xlabel("probability of the true class $p_t$")
 ax.set_ylabel("loss")
 ax.set_title("Focal loss $-(1 - p_t)^\\gamma \\log p_t$")
-ax.legend()
+ax.legend(loc="upper right")
 fig.tight_layout()
 
 # %%

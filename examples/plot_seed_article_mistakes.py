@@ -131,7 +131,7 @@ pd.DataFrame(rows).round(6)
 # :math:`\gamma = 0` (the loss vanishes instead of being the cross-entropy)
 # and it barely down-weights easy samples for large :math:`\gamma`.
 p_t = torch.linspace(0.0, 1.0, 201)
-fig, ax = plt.subplots(figsize=(6.4, 4.2))
+fig, ax = plt.subplots(figsize=(8.4, 4.2))
 for gamma, color in zip((0.5, 2.0, 5.0), ("C0", "C1", "C2"), strict=True):
     ax.plot(p_t, (1 - p_t) ** gamma, color=color, label=f"$(1 - p_t)^{{{gamma:g}}}$")
     ax.plot(
@@ -144,7 +144,7 @@ for gamma, color in zip((0.5, 2.0, 5.0), ("C0", "C1", "C2"), strict=True):
 ax.set_xlabel("probability of the true class $p_t$")
 ax.set_ylabel("modulating factor")
 ax.set_title("Focal modulating factor: correct (solid) and misplaced (dashed)")
-ax.legend(ncols=2)
+ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
 fig.tight_layout()
 
 pd.DataFrame(
@@ -353,7 +353,7 @@ mean_weights.head(6).round(3)
 
 # %%
 # Without the correction the first batch's weights are 4 times too large,
-# the fifth batch's still 1.3 times; skfocal's stay at the level of the
+# the fourth batch's still 1.3 times; skfocal's stay at the level of the
 # per-batch weights from the start.
 
 plt.show()
