@@ -32,7 +32,7 @@ EXIT_FAILURE = 1
 # `skfocal datasets`) does not import imbalanced-learn and matplotlib; a test
 # checks that the two agree.
 _DEFAULT_MAX_EPOCHS = 50
-_DEFAULT_N_JOBS = 1
+_DEFAULT_N_JOBS = -1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -143,8 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-jobs",
         type=_n_jobs,
         default=_DEFAULT_N_JOBS,
-        help="parallel worker processes, -1 for every CPU (default: "
-        f"{_DEFAULT_N_JOBS}); results do not depend on it",
+        help="parallel worker processes, -1 for every CPU (default: -1); the "
+        "numbers do not depend on it. Lower it for big tables on many-core "
+        "machines: each worker holds its own copy of the data",
     )
     bench.add_argument(
         "--seed",
@@ -169,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the bundled datasets",
         description="List the bundled (offline) imbalanced datasets and suites.",
     )
+    datasets.add_argument(
+        "--suite",
+        metavar="quick|default|NAME,...",
+        help="list only these datasets (default: all)",
+    )
     datasets.set_defaults(func=_datasets)
     return parser
 
@@ -184,13 +190,17 @@ def _datasets(args: argparse.Namespace) -> int:
 
     from skfocal.datasets import SUITES, list_datasets
 
-    table = list_datasets()
+    try:
+        table = list_datasets(args.suite)
+    except ValueError as exc:
+        _fail(str(exc))
     table["imbalance_ratio"] = table["imbalance_ratio"].round(1)
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print(table.to_string(index=False))
-    print()
-    for name, members in SUITES.items():
-        print(f"suite {name!r}: {', '.join(members)}")
+    if args.suite is None:
+        print()
+        for name, members in SUITES.items():
+            print(f"suite {name!r}: {', '.join(members)}")
     return 0
 
 

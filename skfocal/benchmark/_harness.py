@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import signal
 import sys
+import threading
 import time
 import warnings
 import zlib
@@ -113,8 +115,17 @@ def _encode_labels(labels: pd.Series) -> tuple[np.ndarray, tuple[str, ...], int]
     return inverse.astype(np.int64), tuple(str(v) for v in values), minority
 
 
-@functools.lru_cache(maxsize=4)
 def _load(source: DatasetSource) -> _Dataset:
+    stamp = None
+    if isinstance(source, TableSource) and Path(source.path).is_file():
+        # A file rewritten in place must not be served from the cache.
+        stat = Path(source.path).stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    return _load_cached(source, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(source: DatasetSource, stamp: tuple[int, int] | None) -> _Dataset:
     # Cached per process: loky workers load each dataset once, instead of
     # receiving a pickled copy of the table with every task.
     if isinstance(source, TableSource):
@@ -242,6 +253,42 @@ def _run_task(task: _Task) -> tuple[dict[str, Any], pd.DataFrame | None]:
     return row, predictions
 
 
+class _InterruptGuard:
+    """Remember a Ctrl-C even when a library swallows the KeyboardInterrupt.
+
+    skorch catches KeyboardInterrupt in its training loop and returns the
+    half-trained net as if training had finished; without this guard the
+    interrupted fold would be scored and written as a normal result. The
+    handler still raises KeyboardInterrupt (to stop training at once) and
+    also sets a flag that :meth:`check` turns into an exception once the
+    task returns, so the task's result is dropped and recomputed on resume.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self._previous = None
+
+    def _handler(self, signum, frame) -> None:
+        self.interrupted = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> _InterruptGuard:
+        # Signal handlers can only be set from the main thread; elsewhere
+        # the guard does nothing.
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 def _resolve_sources(datasets: Sequence[DatasetSource] | str) -> list[DatasetSource]:
     if isinstance(datasets, str):
         return list(get_suite(datasets))
@@ -328,8 +375,9 @@ class BenchmarkPlan:
             disable=not progress,
             dynamic_ncols=True,
         )
-        with ResultWriter(self.output) as writer, bar:
+        with _InterruptGuard() as guard, ResultWriter(self.output) as writer, bar:
             for row, predictions in self._results(n_jobs):
+                guard.check()
                 writer.write(row, predictions)
                 bar.set_postfix_str(f"{row['dataset']} {row['method']}", refresh=False)
                 bar.update()

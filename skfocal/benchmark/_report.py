@@ -194,9 +194,11 @@ def write_report(
     every dataset and method of ``config.json``. Missing tasks (an
     interrupted run) are reported, not guessed.
 
-    Files written to ``output``: ``summary.md``; per metric,
-    ``critical_difference_<metric>.png`` (when there are at least 2 methods)
-    and ``scores_<metric>.png``; ``pr_curves.png`` for binary datasets.
+    Files written to ``output``: ``summary.md``; ``critical_difference.png``
+    (a diagram per metric, when there are at least 2 methods);
+    ``scores.png`` (bars of mean ± sd per dataset and method, a panel per
+    metric); ``pr_curves.png`` (the best 3 methods by average precision on
+    each binary dataset, out-of-fold scores of the first repeat).
 
     Parameters
     ----------
@@ -312,7 +314,7 @@ def write_report(
         if np.isfinite(cd):
             lines.append(
                 f"Nemenyi critical difference (α = {_ALPHA}): {cd:.2f}; "
-                f"see `critical_difference_{metric}.png`."
+                "see `critical_difference.png`."
             )
         lines += [
             "",
@@ -371,25 +373,21 @@ def write_report(
     lines += [""] + (errors or ["No fold failed."]) + [""]
 
     plots = []
-    for metric, (table, ranks, _, _, cd) in analyses.items():
-        if len(methods) >= 2:
-            name = f"critical_difference_{metric}.png"
-            plot_critical_difference(
-                ranks,
-                cd,
-                output / name,
-                f"{METRICS[metric]}: average ranks over {len(table)} dataset(s)",
-            )
-            plots.append(name)
-        means, sds = tables[metric]
-        name = f"scores_{metric}.png"
-        plot_scores(
-            means.loc[present_datasets].T,
-            sds.loc[present_datasets].T,
-            output / name,
-            METRICS[metric],
+    if analyses and len(methods) >= 2:
+        plot_critical_difference(
+            {METRICS[m]: analysis[1] for m, analysis in analyses.items()},
+            {METRICS[m]: analysis[4] for m, analysis in analyses.items()},
+            output / "critical_difference.png",
+            len(present_datasets),
         )
-        plots.append(name)
+        plots.append("critical_difference.png")
+    if analyses:
+        plot_scores(
+            {METRICS[m]: tables[m][0].loc[present_datasets].T for m in analyses},
+            {METRICS[m]: tables[m][1].loc[present_datasets].T for m in analyses},
+            output / "scores.png",
+        )
+        plots.append("scores.png")
     predictions = read_predictions(output / PREDICTIONS_FILE, results)
     best: dict[str, list[str]] = {}
     if not predictions.empty and "average_precision" in analyses:

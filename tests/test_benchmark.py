@@ -1,0 +1,639 @@
+"""Tests for skfocal.benchmark: statistics, metrics, methods, harness, report."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import shutil
+import sys
+import typing
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.pipeline import Pipeline
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, recall_score, roc_auc_score
+from sklearn.model_selection import GridSearchCV
+
+from skfocal import ImbalancedMLPClassifier
+from skfocal.benchmark import (
+    DEFAULT_METHODS,
+    METHODS,
+    METRICS,
+    BenchmarkDirectoryError,
+    ClampedNeighborsSampler,
+    MethodSpec,
+    TableSource,
+    _harness,
+    _methods,
+    average_precision,
+    average_ranks,
+    critical_difference,
+    friedman_test,
+    holm_correction,
+    make_method,
+    plan_benchmark,
+    rank_methods,
+    score_predictions,
+    wilcoxon_holm,
+    write_report,
+)
+from skfocal.benchmark._store import KEY_COLUMNS, read_predictions, read_results
+
+FAST_METHODS = ["ce", "focal", "smote", "rus", "logreg_balanced"]
+METRIC_COLUMNS = list(METRICS)
+
+
+# ---------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------
+
+
+def _table(n_samples: int, class_sizes: dict[str, int], seed: int) -> pd.DataFrame:
+    """A user table: numeric and categorical features, NaNs, string labels."""
+    rng = np.random.default_rng(seed)
+    labels = np.concatenate([[name] * size for name, size in class_sizes.items()])
+    rng.shuffle(labels)
+    codes = pd.factorize(labels, sort=True)[0]
+    signal = rng.normal(size=n_samples) + 1.5 * codes
+    noisy = rng.normal(size=n_samples)
+    noisy[rng.random(n_samples) < 0.1] = np.nan
+    colour = rng.choice(["red", "green", "blue"], size=n_samples).astype(object)
+    colour[rng.random(n_samples) < 0.1] = None
+    return pd.DataFrame(
+        {"signal": signal, "noisy": noisy, "colour": colour, "label": labels}
+    )
+
+
+@pytest.fixture(scope="module")
+def binary_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "churn.csv"
+    _table(120, {"stay": 90, "churn": 30}, seed=0).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run_options() -> dict[str, typing.Any]:
+    return {"n_splits": 2, "n_repeats": 2, "max_epochs": 3, "seed": 7}
+
+
+@pytest.fixture(scope="module")
+def reference_run(binary_csv, run_options, tmp_path_factory) -> Path:
+    """A complete, uninterrupted run that other tests compare against."""
+    output = tmp_path_factory.mktemp("reference")
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        FAST_METHODS,
+        output=output,
+        **run_options,
+    )
+    plan.run(progress=False)
+    return output
+
+
+def _metrics_table(output: Path) -> pd.DataFrame:
+    frame = read_results(output / "results.csv")
+    return frame.sort_values(KEY_COLUMNS).reset_index(drop=True)[
+        KEY_COLUMNS + METRIC_COLUMNS
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Statistics
+# ---------------------------------------------------------------------------
+
+
+def test_holm_matches_hand_computation():
+    # Sorted: 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06,
+    # 0.04; the last is raised to 0.06 to keep the order.
+    adjusted = holm_correction([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, 0.02])
+
+
+def test_holm_caps_at_one_and_skips_missing():
+    np.testing.assert_allclose(holm_correction([0.5, 0.6]), [1.0, 1.0])
+    np.testing.assert_allclose(
+        holm_correction([np.nan, 0.01, 0.02]), [np.nan, 0.02, 0.02]
+    )
+
+
+@pytest.fixture
+def known_table() -> pd.DataFrame:
+    # Ranks per dataset (1 best): (1,2,3), (1,3,2), (1,2,3), (2,1,3).
+    return pd.DataFrame(
+        {
+            "a": [0.9, 0.9, 0.8, 0.7],
+            "b": [0.8, 0.6, 0.7, 0.8],
+            "c": [0.7, 0.7, 0.6, 0.5],
+        },
+        index=["d1", "d2", "d3", "d4"],
+    )
+
+
+def test_friedman_matches_hand_computation(known_table):
+    # Rank sums 5, 8, 11 with N=4, k=3:
+    # 12 / (4*3*4) * (25 + 64 + 121) - 3*4*4 = 4.5, chi2 with 2 df.
+    result = friedman_test(known_table)
+    assert result.statistic == pytest.approx(4.5)
+    assert result.pvalue == pytest.approx(math.exp(-4.5 / 2))
+    assert result.note == ""
+
+
+@pytest.mark.parametrize(
+    ("table", "note"),
+    [
+        (pd.DataFrame({"a": [0.1, 0.2], "b": [0.2, 0.3]}), "at least 3 methods"),
+        (pd.DataFrame({"a": [0.1], "b": [0.2], "c": [0.3]}), "at least 2 datasets"),
+        (pd.DataFrame({"a": [0.5, 0.1], "b": [0.5, 0.1], "c": [0.5, 0.1]}), "ties"),
+    ],
+)
+def test_friedman_degenerate_cases_give_a_note(table, note):
+    result = friedman_test(table)
+    assert math.isnan(result.statistic)
+    assert math.isnan(result.pvalue)
+    assert note in result.note
+
+
+def test_ranks_share_ties_and_put_failures_last():
+    table = pd.DataFrame({"a": [0.5, np.nan], "b": [0.5, 0.3], "c": [0.1, 0.2]})
+    ranks = rank_methods(table)
+    assert ranks.to_numpy().tolist() == [[1.5, 1.5, 3.0], [3.0, 1.0, 2.0]]
+    assert average_ranks(table).to_dict() == {"b": 1.25, "a": 2.25, "c": 2.5}
+
+
+def test_wilcoxon_holm_against_best(known_table):
+    table = pd.DataFrame(
+        {
+            "best": [0.9, 0.8, 0.7, 0.6, 0.5],
+            "worse": [0.8, 0.7, 0.6, 0.5, 0.4],
+            "same": [0.9, 0.8, 0.7, 0.6, 0.5],
+        }
+    )
+    result = wilcoxon_holm(table, reference="best").set_index("method")
+    # Five equal-sign differences: exact two-sided p = 2 / 2**5.
+    assert result.loc["worse", "pvalue"] == pytest.approx(2 / 32)
+    assert result.loc["worse", "losses"] == 5
+    assert result.loc["same", "pvalue"] == 1.0
+    assert "identical" in result.loc["same", "note"]
+    assert result.loc["worse", "pvalue_holm"] == pytest.approx(2 * 2 / 32)
+    # Without a reference, the best average rank is the reference.
+    assert "a" not in set(wilcoxon_holm(known_table)["method"])
+
+
+def test_wilcoxon_holm_rejects_unknown_reference(known_table):
+    with pytest.raises(ValueError, match="Unknown reference method 'z'"):
+        wilcoxon_holm(known_table, reference="z")
+
+
+@pytest.mark.parametrize(
+    ("n_methods", "q_alpha"),
+    # Demšar (2006), table 5(a): Nemenyi q at alpha = 0.05.
+    [(2, 1.960), (3, 2.343), (4, 2.569), (5, 2.728), (10, 3.164)],
+)
+def test_critical_difference_matches_demsar(n_methods, q_alpha):
+    expected = q_alpha * math.sqrt(n_methods * (n_methods + 1) / (6 * 14))
+    assert critical_difference(n_methods, 14) == pytest.approx(expected, rel=1e-3)
+
+
+def test_critical_difference_needs_two_methods():
+    with pytest.raises(ValueError, match="at least 2 methods"):
+        critical_difference(1, 5)
+
+
+# ---------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------
+
+
+def test_binary_scores_match_sklearn():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=50)
+    positive = np.clip(0.3 * y + rng.random(50) * 0.7, 0, 1)
+    proba = np.column_stack([1 - positive, positive])
+    scores = score_predictions(y, proba, minority_class=1)
+    assert scores["average_precision"] == average_precision_score(y, positive)
+    assert scores["roc_auc"] == roc_auc_score(y, positive)
+    assert scores["minority_recall"] == recall_score(y, positive > 0.5)
+    assert set(scores) == set(METRICS)
+
+
+def test_multiclass_scores_are_macro_one_vs_rest():
+    rng = np.random.default_rng(1)
+    y = np.array([0] * 20 + [1] * 12 + [2] * 5)
+    proba = rng.dirichlet(np.ones(3), size=len(y))
+    proba[np.arange(len(y)), y] += 0.5
+    proba /= proba.sum(axis=1, keepdims=True)
+    scores = score_predictions(y, proba, minority_class=2)
+    per_class = [average_precision_score(y == c, proba[:, c]) for c in range(3)]
+    assert scores["average_precision"] == pytest.approx(np.mean(per_class))
+    assert average_precision(y, proba) == pytest.approx(np.mean(per_class))
+    assert scores["roc_auc"] == pytest.approx(
+        roc_auc_score(y, proba, multi_class="ovr", average="macro")
+    )
+    predicted = proba.argmax(axis=1)
+    assert scores["minority_recall"] == np.mean(predicted[y == 2] == 2)
+
+
+# ---------------------------------------------------------------------------
+# Methods
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def features() -> pd.DataFrame:
+    return pd.DataFrame({"x": [0.0, 1.0, np.nan], "colour": ["red", None, "blue"]})
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_every_method_is_a_pipeline_with_the_shared_mlp_budget(name, features):
+    pipeline = make_method(name, features, random_state=3, max_epochs=17)
+    assert isinstance(pipeline, Pipeline)
+    assert pipeline.steps[0][0] == "preprocessor"
+    assert pipeline.steps[-1][0] == "classifier"
+    classifier = pipeline.named_steps["classifier"]
+    if isinstance(classifier, ImbalancedMLPClassifier):
+        params = classifier.get_params()
+        for key, value in _methods.MLP_DEFAULTS.items():
+            assert params[key] == value
+        assert params["max_epochs"] == 17
+        assert params["random_state"] == 3
+    family = METHODS[name].family
+    assert ("sampler" in pipeline.named_steps) == (family == "resampling")
+
+
+@pytest.mark.parametrize("name", ["focal", "ghm", "balanced_ce", "smote"])
+def test_tune_searches_the_method_grid(name, features):
+    search = make_method(name, features, tune=True)
+    assert isinstance(search, GridSearchCV)
+    assert search.param_grid == METHODS[name].grid
+    assert search.cv.n_splits == 3
+
+
+def test_tune_leaves_methods_without_grid_alone(features):
+    assert isinstance(make_method("rus", features, tune=True), Pipeline)
+
+
+def test_make_method_rejects_unknown_name(features):
+    with pytest.raises(ValueError, match="Unknown method 'nope'"):
+        make_method("nope", features)
+
+
+def test_default_methods_are_all_methods():
+    assert set(DEFAULT_METHODS) == set(METHODS)
+    assert len(METHODS) == 13
+
+
+@pytest.fixture
+def three_minority_rows() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(23, 2)), np.array([0] * 20 + [1] * 3)
+
+
+@pytest.mark.parametrize("kind", ["smote", "adasyn", "borderline_smote", "smote_tomek"])
+def test_sampler_clamps_k_neighbors_to_the_fold(kind, three_minority_rows):
+    X, y = three_minority_rows
+    sampler = ClampedNeighborsSampler(kind, k_neighbors=5, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert sampler.k_neighbors_ == 2
+    assert "clamped from 5 to 2" in sampler.note_
+    assert len(X_res) == len(y_res)
+
+
+def test_sampler_keeps_k_neighbors_that_fit(three_minority_rows):
+    X, y = three_minority_rows
+    sampler = ClampedNeighborsSampler("smote", k_neighbors=2, random_state=0)
+    sampler.fit_resample(X, y)
+    assert (sampler.k_neighbors_, sampler.note_) == (2, "")
+
+
+def test_sampler_needs_two_minority_rows():
+    X, y = np.arange(12.0).reshape(6, 2), np.array([0, 0, 0, 0, 0, 1])
+    with pytest.raises(ValueError, match="at least 2 rows of each minority class"):
+        ClampedNeighborsSampler("smote").fit_resample(X, y)
+
+
+def test_adasyn_without_majority_neighbours_keeps_the_data():
+    # The minority forms its own far-away cluster: no minority row has a
+    # majority neighbour, and imbalanced-learn's ADASYN raises.
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(30, 2)), 100 + rng.normal(size=(8, 2))])
+    y = np.array([0] * 30 + [1] * 8)
+    sampler = ClampedNeighborsSampler("adasyn", random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    np.testing.assert_array_equal(X_res, X)
+    np.testing.assert_array_equal(y_res, y)
+    assert "adasyn generated no samples" in sampler.note_
+
+
+# ---------------------------------------------------------------------------
+# Harness: protocol, leaks, determinism, resume
+# ---------------------------------------------------------------------------
+
+
+def test_string_labels_code_the_minority_as_one():
+    codes, classes, minority = _harness._encode_labels(
+        pd.Series(["yes", "no", "no", "no"])
+    )
+    assert codes.tolist() == [1, 0, 0, 0]
+    assert classes == ("no", "yes")
+    assert minority == 1
+
+
+def test_results_have_one_row_per_task(reference_run):
+    results = read_results(reference_run / "results.csv")
+    assert len(results) == len(FAST_METHODS) * 2 * 2
+    assert not results.duplicated(KEY_COLUMNS).any()
+    assert results["error"].eq("").all()
+    assert results[METRIC_COLUMNS].notna().all().all()
+    assert list(results.columns[:4]) == ["dataset", "method", "repeat", "fold"]
+    assert set(results["dataset"]) == {"churn"}
+    # Out-of-fold predictions of the first repeat: every row once per method.
+    predictions = read_predictions(reference_run / "predictions.csv", results)
+    counts = predictions.groupby("method")["row"].agg(["count", "nunique"])
+    assert (counts["count"] == 120).all()
+    assert (counts["nunique"] == 120).all()
+
+
+def test_same_seed_same_numbers(reference_run, binary_csv, run_options, tmp_path):
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        FAST_METHODS,
+        output=tmp_path,
+        **run_options,
+    )
+    plan.run(progress=False)
+    pd.testing.assert_frame_equal(
+        _metrics_table(tmp_path), _metrics_table(reference_run), check_exact=True
+    )
+
+
+def test_other_seed_other_numbers(reference_run, binary_csv, run_options, tmp_path):
+    options = {**run_options, "seed": run_options["seed"] + 1}
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")], ["ce"], output=tmp_path, **options
+    )
+    plan.run(progress=False)
+    ours = _metrics_table(tmp_path)
+    theirs = _metrics_table(reference_run)
+    theirs = theirs[theirs["method"] == "ce"].reset_index(drop=True)
+    assert not ours[METRIC_COLUMNS].equals(theirs[METRIC_COLUMNS])
+
+
+@pytest.mark.slow
+def test_parallel_workers_give_the_same_numbers(
+    reference_run, binary_csv, run_options, tmp_path
+):
+    # About 10 s, nearly all of it two loky workers importing torch.
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        ["ce", "smote"],
+        output=tmp_path,
+        **run_options,
+    )
+    plan.run(n_jobs=2, progress=False)
+    theirs = _metrics_table(reference_run)
+    theirs = theirs[theirs["method"].isin(["ce", "smote"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(_metrics_table(tmp_path), theirs, check_exact=True)
+
+
+def test_resume_after_truncation_completes_without_duplicates(
+    reference_run, binary_csv, run_options, tmp_path
+):
+    output = tmp_path / "resumed"
+    shutil.copytree(reference_run, output)
+    # A run killed mid-write: keep the header and 7 rows, then half a line;
+    # the predictions file also ends in the middle of a line.
+    lines = (output / "results.csv").read_text().splitlines(keepends=True)
+    (output / "results.csv").write_text("".join(lines[:8]) + lines[8][:25])
+    with (output / "predictions.csv").open("a") as fh:
+        fh.write("churn,ce,0,0,3,")
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        FAST_METHODS,
+        output=output,
+        **run_options,
+    )
+    assert plan.n_done == 7
+    assert plan.n_missing == len(lines) - 1 - 7
+    plan.run(progress=False)
+    pd.testing.assert_frame_equal(
+        _metrics_table(output), _metrics_table(reference_run), check_exact=True
+    )
+    raw = pd.read_csv(output / "results.csv")
+    assert not raw.duplicated(KEY_COLUMNS).any()
+    predictions = read_predictions(
+        output / "predictions.csv", read_results(output / "results.csv")
+    )
+    assert predictions.groupby("method")["row"].count().eq(120).all()
+
+
+def test_resume_refuses_another_configuration(reference_run, binary_csv, tmp_path):
+    output = tmp_path / "copy"
+    shutil.copytree(reference_run, output)
+    with pytest.raises(BenchmarkDirectoryError, match=r"another configuration.*folds"):
+        plan_benchmark(
+            [TableSource(str(binary_csv), "label")],
+            ["ce"],
+            output=output,
+            n_splits=3,
+            n_repeats=2,
+            max_epochs=3,
+            seed=7,
+        )
+
+
+def test_resume_refuses_changed_data(reference_run, binary_csv, run_options, tmp_path):
+    output = tmp_path / "copy"
+    shutil.copytree(reference_run, output)
+    changed = tmp_path / "churn.csv"
+    _table(120, {"stay": 90, "churn": 30}, seed=1).to_csv(changed, index=False)
+    with pytest.raises(BenchmarkDirectoryError, match="came from other data"):
+        plan_benchmark(
+            [TableSource(str(changed), "label")],
+            ["ce"],
+            output=output,
+            **run_options,
+        )
+
+
+def test_directory_can_be_extended_with_methods(
+    reference_run, binary_csv, run_options, tmp_path
+):
+    output = tmp_path / "copy"
+    shutil.copytree(reference_run, output)
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        ["ce", "balanced_ce"],
+        output=output,
+        **run_options,
+    )
+    # ce is done; only balanced_ce runs.
+    assert (plan.n_done, plan.n_missing) == (4, 4)
+    assert plan.config["methods"] == [*FAST_METHODS, "balanced_ce"]
+
+
+class _RowSpy(TransformerMixin, BaseEstimator):
+    """Wraps the real preprocessor and records the rows it is fitted on."""
+
+    fitted_on: typing.ClassVar[list[np.ndarray]] = []
+
+    def __init__(self, inner=None):
+        self.inner = inner
+
+    def fit(self, X, y=None):
+        type(self).fitted_on.append(X.index.to_numpy().copy())
+        self.inner.fit(X, y)
+        return self
+
+    def transform(self, X):
+        return self.inner.transform(X)
+
+
+class _SamplerSpy(BaseEstimator):
+    """Identity sampler that records how many rows it resamples."""
+
+    sizes: typing.ClassVar[list[int]] = []
+
+    def fit_resample(self, X, y):
+        type(self).sizes.append(len(X))
+        return X, y
+
+
+def test_preprocessing_and_resampling_see_only_the_training_fold(
+    binary_csv, monkeypatch, tmp_path
+):
+    _RowSpy.fitted_on.clear()
+    _SamplerSpy.sizes.clear()
+    real_preprocessor = _methods.make_preprocessor
+
+    def spying_preprocessor(X):
+        return _RowSpy(real_preprocessor(X))
+
+    monkeypatch.setattr(_methods, "make_preprocessor", spying_preprocessor)
+    monkeypatch.setitem(
+        METHODS,
+        "spy",
+        MethodSpec(
+            "spy",
+            "resampling",
+            lambda seed, mlp: (_SamplerSpy(), LogisticRegression()),
+        ),
+    )
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        ["spy"],
+        output=tmp_path,
+        n_splits=3,
+        n_repeats=2,
+        max_epochs=1,
+    )
+    folds = [(task.train, task.test) for task in plan._tasks]
+    assert plan.run(progress=False)["error"].eq("").all()
+    assert len(_RowSpy.fitted_on) == len(folds) == 6
+    for rows, (train, test) in zip(_RowSpy.fitted_on, folds, strict=True):
+        np.testing.assert_array_equal(np.sort(rows), np.sort(train))
+        assert not set(rows) & set(test)
+    assert _SamplerSpy.sizes == [len(train) for train, _ in folds]
+    # The test folds of a repeat partition the data.
+    for repeat in range(2):
+        tests = np.concatenate([test for _, test in folds[3 * repeat : 3 * repeat + 3]])
+        assert sorted(tests) == list(range(120))
+
+
+def test_failing_method_becomes_an_error_row(binary_csv, monkeypatch, tmp_path):
+    class Broken(BaseEstimator):
+        def fit(self, X, y):
+            raise RuntimeError("this fold\nis broken")
+
+    monkeypatch.setitem(
+        METHODS,
+        "broken",
+        MethodSpec("broken", "reference", lambda s, m: (None, Broken())),
+    )
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        ["broken", "logreg_balanced"],
+        output=tmp_path,
+        n_splits=2,
+        n_repeats=1,
+    )
+    results = plan.run(progress=False)
+    broken = results[results["method"] == "broken"]
+    assert (broken["error"] == "RuntimeError: this fold is broken").all()
+    assert broken[METRIC_COLUMNS].isna().all().all()
+    assert results.loc[results["method"] != "broken", "error"].eq("").all()
+    summary = write_report(tmp_path).read_text()
+    assert "`broken` on `churn` failed on 2 fold(s)" in summary
+
+
+def test_multiclass_end_to_end(tmp_path):
+    path = tmp_path / "three.csv"
+    _table(90, {"a": 50, "b": 28, "c": 12}, seed=2).to_csv(path, index=False)
+    plan = plan_benchmark(
+        [TableSource(str(path), "label")],
+        ["ghm", "rus"],
+        output=tmp_path / "out",
+        n_splits=2,
+        n_repeats=1,
+        max_epochs=2,
+    )
+    results = plan.run(progress=False)
+    assert results["error"].eq("").all()
+    assert results[METRIC_COLUMNS].notna().all().all()
+    summary = write_report(tmp_path / "out").read_text()
+    assert "drawn for binary datasets only" in summary
+    assert not (tmp_path / "out" / "pr_curves.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"methods": ["ce", "nope"]}, "Unknown method.*'nope'"),
+        ({"datasets": "nope"}, "Unknown dataset 'nope'"),
+        ({"n_splits": 1}, "n_splits must be an integer >= 2"),
+        ({"n_splits": 31}, "class 'churn' has 30 row"),
+    ],
+)
+def test_plan_rejects_bad_input(kwargs, message, binary_csv, tmp_path):
+    options = {
+        "datasets": [TableSource(str(binary_csv), "label")],
+        "methods": ["ce"],
+        "output": tmp_path,
+        **kwargs,
+    }
+    with pytest.raises(ValueError, match=message):
+        plan_benchmark(**options)
+
+
+# ---------------------------------------------------------------------------
+# Report and packaging
+# ---------------------------------------------------------------------------
+
+
+def test_report_names_a_winner_per_metric_and_draws_plots(reference_run):
+    summary = write_report(reference_run).read_text()
+    winners = summary.split("## Winners")[1].split("## ")[0]
+    for label in METRICS.values():
+        line = next(row for row in winners.splitlines() if f"**{label}**" in row)
+        assert "best average rank" in line
+        assert any(f"`{method}`" in line for method in FAST_METHODS)
+    # One dataset: no Friedman test, said in words.
+    assert "the Friedman test needs at least 2 datasets" in summary
+    for plot in ["critical_difference.png", "scores.png", "pr_curves.png"]:
+        assert (reference_run / plot).stat().st_size > 0
+        assert f"![{plot}]({plot})" in summary
+
+
+def test_benchmark_extra_missing_says_what_to_install(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        return None if name == "imblearn" else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.delitem(sys.modules, "skfocal.benchmark")
+    with pytest.raises(ImportError, match=r'pip install "skfocal\[benchmark\]"'):
+        importlib.import_module("skfocal.benchmark")
