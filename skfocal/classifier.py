@@ -123,20 +123,56 @@ class _TabularNet(NeuralNetClassifier):
             ("print_log", PrintLog()),
         ]
 
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        self._hooked_callbacks = {}
+        return self
+
+    def _callbacks_with(self, method_name: str) -> list:
+        """Callbacks that override ``method_name`` (the others are no-ops).
+
+        skorch calls every hook of every callback on every batch; most
+        callbacks act once per epoch, so the per-batch calls are skipped.
+        """
+        hooked = getattr(self, "_hooked_callbacks", None)
+        if hooked is None:
+            hooked = self._hooked_callbacks = {}
+        if method_name not in hooked:
+            hooked[method_name] = [
+                callback
+                for _, callback in self.callbacks_
+                if getattr(type(callback), method_name, None)
+                is not getattr(Callback, method_name)
+            ]
+        return hooked[method_name]
+
+    def notify(self, method_name, **cb_kwargs):
+        getattr(self, method_name)(self, **cb_kwargs)
+        for callback in self._callbacks_with(method_name):
+            getattr(callback, method_name)(self, **cb_kwargs)
+
     def train_step(self, batch, **fit_params):
         # skorch routes every step through an optimizer closure, which only
         # LBFGS-like optimizers need. Adam takes a plain step: less Python per
-        # batch, and the on_grad_computed hook is still called for callbacks.
+        # batch, and on_grad_computed is still called for callbacks that use it.
         self._zero_grad_optimizer(set_to_none=True)
         step = self.train_step_single(batch, **fit_params)
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-            batch=batch,
-            training=True,
-        )
+        if self._callbacks_with("on_grad_computed"):
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
         self._step_optimizer(None)
         return step
+
+    def _set_training(self, training=True):
+        # skorch calls this on every batch; Module.train() walks all
+        # submodules each time (about 8% of a small MLP's step), so only
+        # switch when the mode actually changes.
+        if self.module_.training != training or self.criterion_.training != training:
+            super()._set_training(training)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         sample_weight = X.get("sample_weight") if isinstance(X, dict) else None

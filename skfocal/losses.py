@@ -272,6 +272,39 @@ def _log_pt_and_log_one_minus_pt(
     return log_pt, log_rest
 
 
+class _BinaryFocal(torch.autograd.Function):
+    """Per-sample binary focal loss with its closed-form gradient.
+
+    With ``z`` the logit of the true class (``x`` for class 1, ``-x`` for
+    class 0) and ``p = sigmoid(z)``, ``FL = -(1 - p)^g log p`` and
+    ``dFL/dz = (1 - p)^g (g p log p - (1 - p))``. Writing the backward pass by
+    hand replaces the five-node autograd graph of the log-space expression:
+    the binary focal step then costs about what BCE costs (the speed
+    benchmark's hot path). Every factor is finite for finite ``z``, so the
+    gradient is finite at saturated logits for any ``g >= 0``; the test suite
+    compares it with autograd on the log-space expression and with gradcheck.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: Tensor, target: Tensor, gamma: float) -> Tensor:
+        sign = 2.0 * target - 1.0
+        signed_logits = logits * sign
+        log_p = F.logsigmoid(signed_logits)
+        log_one_minus_p = F.logsigmoid(-signed_logits)
+        modulating = torch.exp(gamma * log_one_minus_p)
+        ctx.save_for_backward(sign, log_p, log_one_minus_p, modulating)
+        ctx.gamma = gamma
+        return -modulating * log_p
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output: Tensor):
+        sign, log_p, log_one_minus_p, modulating = ctx.saved_tensors
+        p = log_p.exp()
+        grad_signed = modulating * (ctx.gamma * p * log_p - log_one_minus_p.exp())
+        return grad_output * grad_signed * sign, None, None
+
+
 def _focal(
     logits: Tensor,
     target: Tensor,
@@ -288,6 +321,8 @@ def _focal(
             loss = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
         else:
             loss = F.cross_entropy(logits, target, reduction="none")
+    elif binary:
+        loss = _BinaryFocal.apply(logits, target, gamma)
     else:
         log_pt, log_one_minus_pt = _log_pt_and_log_one_minus_pt(logits, target, binary)
         # (1 - p_t) ** gamma as exp(gamma * log(1 - p_t)): finite gradient even

@@ -365,16 +365,27 @@ def test_pickle_round_trip(estimator_class, binary_data):
 def test_user_callbacks_run_on_a_copy(binary_data):
     X, y = binary_data
 
-    class CountEpochs(Callback):
+    class CountEvents(Callback):
         def __init__(self):
-            self.epochs = 0
+            self.epochs = self.batches = self.gradients = 0
 
         def on_epoch_end(self, net, **kwargs):
             self.epochs += 1
 
-    counter = CountEpochs()
-    clf = FocalClassifier(max_epochs=4, callbacks=[("count", counter)]).fit(X, y)
-    assert dict(clf.net_.callbacks_)["count"].epochs == 4
+        def on_batch_end(self, net, **kwargs):
+            self.batches += 1
+
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            self.gradients += sum(1 for _ in named_parameters)
+
+    counter = CountEvents()
+    clf = FocalClassifier(
+        max_epochs=4, batch_size=100, callbacks=[("count", counter)]
+    ).fit(X, y)
+    fitted = dict(clf.net_.callbacks_)["count"]
+    assert fitted.epochs == 4
+    assert fitted.batches == 4 * 4
+    assert fitted.gradients == 4 * 4 * 6  # 3 linear layers x (weight, bias)
     assert counter.epochs == 0
 
 

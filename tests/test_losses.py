@@ -482,3 +482,23 @@ def test_ghm_weights_with_sample_weights_sum_to_total_weight(generator):
     assert (beta * sample_weight).sum().item() == pytest.approx(
         sample_weight.sum().item()
     )
+
+
+@pytest.mark.parametrize("gamma", [0.3, 1.0, 2.0])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_closed_form_gradient_matches_autograd_of_log_space_formula(
+    gamma, dtype
+):
+    logits = torch.tensor(
+        [-100.0, -30.0, -2.0, -0.1, 0.0, 0.1, 2.0, 30.0, 100.0], dtype=dtype
+    ).requires_grad_()
+    target = torch.tensor([1, 0, 1, 0, 1, 1, 0, 1, 0])
+    (grad,) = torch.autograd.grad(
+        focal_loss(logits, target, gamma=gamma, reduction="sum"), logits
+    )
+    reference_logits = logits.detach().clone().requires_grad_()
+    signed = torch.where(target == 1, reference_logits, -reference_logits)
+    reference = (torch.exp(gamma * F.logsigmoid(-signed)) * -F.logsigmoid(signed)).sum()
+    (reference_grad,) = torch.autograd.grad(reference, reference_logits)
+    assert torch.isfinite(grad).all()
+    torch.testing.assert_close(grad, reference_grad, **_tolerance(dtype))
