@@ -43,7 +43,13 @@ from skorch.utils import TeeGenerator
 
 from skfocal._data import BatchSliceIterator, TabularDataset
 from skfocal._module import ACTIVATIONS, MLP
-from skfocal.losses import BalancedCrossEntropyLoss, FocalLoss, GHMCLoss, class_weights
+from skfocal.losses import (
+    BalancedCrossEntropyLoss,
+    FocalLoss,
+    GHMCLoss,
+    balanced_cross_entropy,
+    class_weights,
+)
 
 __all__ = [
     "BalancedCEClassifier",
@@ -176,11 +182,29 @@ class _TabularNet(NeuralNetClassifier):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         sample_weight = X.get("sample_weight") if isinstance(X, dict) else None
-        return self.criterion_(y_pred, y_true, sample_weight)
+        if training:
+            return self.criterion_(y_pred, y_true, sample_weight)
+        # The validation loss (what early stopping monitors) is the
+        # class-weighted cross-entropy for every loss: a proper scoring rule
+        # that falls as the model improves. GHM-C's own value would not: it
+        # is renormalised by each batch's gradient histogram, and early
+        # stopping on it stopped after a handful of epochs.
+        return balanced_cross_entropy(
+            y_pred,
+            y_true,
+            alpha=self.criterion_.class_weight,
+            sample_weight=sample_weight,
+        )
 
     def get_dataset(self, X, y=None):
         if isinstance(X, TabularDataset):
             return X
+        if isinstance(X, (np.ndarray, torch.Tensor)):
+            # Direct calls such as net_.predict_proba(X) also take the
+            # slicing path rather than skorch's per-row Dataset.
+            features = torch.as_tensor(X, dtype=torch.float32).to(self.device)
+            target = None if y is None else torch.as_tensor(y).to(self.device)
+            return TabularDataset(features, target, None)
         return super().get_dataset(X, y)
 
 
@@ -419,6 +443,10 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             iterator_train__shuffle=True,
             iterator_train__seed=seed,
             iterator_valid=BatchSliceIterator,
+            # skorch's own predict_proba returns raw module output unless told
+            # otherwise; this makes net_.predict_proba (and skorch scoring
+            # callbacks such as EpochScoring) see real probabilities.
+            predict_nonlinearity=_probabilities_from_logits,
             train_split=None,
             device=device,
             verbose=self.verbose,
@@ -430,6 +458,11 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
 
     def _callbacks(self, early_stopping: bool) -> list:
         callbacks = [("stop_on_non_finite_loss", _StopOnNonFiniteLoss())]
+        if self.callbacks:
+            # Copies, so that fitting never mutates the estimator's parameters.
+            # Before early stopping, which ends training by raising in its
+            # on_epoch_end: callbacks after it would miss the last epoch.
+            callbacks.extend(copy.deepcopy(self.callbacks))
         if early_stopping:
             # Validation loss, not accuracy: under imbalance accuracy rewards
             # predicting the majority class. The best weights are restored.
@@ -440,9 +473,6 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 sink=print if self.verbose else _silent,
             )
             callbacks.append(("early_stopping", stopper))
-        if self.callbacks:
-            # Copies, so that fitting never mutates the estimator's parameters.
-            callbacks.extend(copy.deepcopy(self.callbacks))
         return callbacks
 
     def _to_dataset(self, X, y_encoded, sample_weight, device) -> TabularDataset:
@@ -517,6 +547,9 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                     else np.asarray(class_weight, dtype=np.float64)
                 )
             self.net_.partial_fit(train_data, y=None, epochs=epochs)
+        # The validation split is data, not model: keeping it would bloat the
+        # pickle and pin device tensors outside skorch's device mapping.
+        self.net_.train_split = None
         self.n_iter_ = len(self.net_.history)
         self.loss_curve_ = list(self.net_.history[:, "train_loss"])
         return self
@@ -671,6 +704,7 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
         """
         logits = self._logits(X)
         if logits.ndim == 1:
@@ -700,6 +734,13 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         tags.non_deterministic = False
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _probabilities_from_logits(logits: torch.Tensor) -> torch.Tensor:
+    if logits.ndim == 1:
+        positive = torch.sigmoid(logits)
+        return torch.stack([1.0 - positive, positive], dim=1)
+    return torch.softmax(logits, dim=1)
 
 
 def _silent(*args, **kwargs) -> None:
@@ -782,7 +823,7 @@ _ATTRIBUTES_DOC = """\
         Class labels, as given in ``y``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``X``; only defined when they are strings.
     class_weight_ : ndarray of shape (n_classes,)
         The per-class weights that ``alpha`` resolved to (ones when unweighted).
@@ -901,7 +942,9 @@ ImbalancedMLPClassifier.__doc__ = f"""MLP classifier whose loss is chosen by nam
 {_ATTRIBUTES_DOC}
     See Also
     --------
-    FocalClassifier, BalancedCEClassifier, GHMClassifier
+    FocalClassifier : The focal loss with its hyperparameters only.
+    BalancedCEClassifier : Class-weighted cross-entropy.
+    GHMClassifier : The GHM-C loss.
 
     Notes
     -----

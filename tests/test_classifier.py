@@ -26,7 +26,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EpochScoring
 
 from skfocal import (
     BalancedCEClassifier,
@@ -296,6 +296,41 @@ def test_early_stopping_restores_best_and_is_seeded(binary_data):
     again = FocalClassifier(**params).fit(X, y)
     assert again.n_iter_ == clf.n_iter_
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_early_stopping_works_with_skorch_scoring_and_keeps_no_data(binary_data):
+    X, y = binary_data
+    scoring = EpochScoring("average_precision", name="valid_ap", lower_is_better=False)
+    clf = GHMClassifier(
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_epochs=50,
+        random_state=0,
+        callbacks=[scoring],
+    ).fit(X, y)
+    history = clf.net_.history
+    # User callbacks run before early stopping, so even the last epoch is scored
+    # (on real probabilities: net_.predict_proba applies the sigmoid).
+    assert all(0 < ap <= 1 for ap in history[:, "valid_ap"])
+    assert len(history[:, "valid_ap"]) == clf.n_iter_
+    # The validation split is not kept with the model.
+    assert clf.net_.train_split is None
+    proba = clf.net_.predict_proba(X.astype(np.float32))
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+
+
+def test_validation_loss_is_class_weighted_cross_entropy(binary_data):
+    X, y = binary_data
+    clf = GHMClassifier(alpha=0.8, max_epochs=1, random_state=0).fit(X, y)
+    logits = torch.as_tensor(clf.decision_function(X), dtype=torch.float32)
+    target = torch.as_tensor(y, dtype=torch.float32)
+    loss = clf.net_.get_loss(logits, target, X=None, training=False)
+    weight = torch.where(target == 1, 0.8, 0.2)
+    per_sample = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, target, reduction="none"
+    )
+    expected = (weight * per_sample).sum() / weight.sum()
+    torch.testing.assert_close(loss, expected)
 
 
 def test_early_stopping_auto_depends_on_size(binary_data):
