@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -68,9 +69,18 @@ class MLP(nn.Module):
         return logits.squeeze(1) if self.n_outputs == 1 else logits
 
 
-def set_num_threads(n_threads: int | None) -> int:
-    """Set torch's intra-op thread count, returning the previous one."""
+@contextlib.contextmanager
+def torch_threads(n_threads: int | None) -> Iterator[None]:
+    """Run a block with ``n_threads`` torch CPU threads, then restore.
+
+    ``None`` leaves torch's setting alone.
+    """
     previous = torch.get_num_threads()
-    if n_threads is not None and n_threads != previous:
-        torch.set_num_threads(n_threads)
-    return previous
+    if n_threads is None or n_threads == previous:
+        yield
+        return
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -42,7 +42,7 @@ from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
 from skfocal._data import BatchSliceIterator, TabularDataset
-from skfocal._module import ACTIVATIONS, MLP
+from skfocal._module import ACTIVATIONS, MLP, torch_threads
 from skfocal.losses import (
     BalancedCrossEntropyLoss,
     FocalLoss,
@@ -243,6 +243,7 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -509,6 +510,19 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         )
 
     def _fit(self, X, y, sample_weight, *, continue_training: bool, epochs, classes):
+        with torch_threads(self.n_threads):
+            return self._fit_with_threads_set(
+                X,
+                y,
+                sample_weight,
+                continue_training=continue_training,
+                epochs=epochs,
+                classes=classes,
+            )
+
+    def _fit_with_threads_set(
+        self, X, y, sample_weight, *, continue_training: bool, epochs, classes
+    ):
         X, y_encoded, sample_weight = self._prepare_fit(
             X, y, sample_weight, reset=not continue_training, classes=classes
         )
@@ -629,6 +643,10 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
     def _logits(self, X) -> np.ndarray:
         check_is_fitted(self, "net_")
         X = self._validate_X(X, reset=False)
+        with torch_threads(self.n_threads):
+            return self._forward(X)
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
         module = self.net_.module_
         device = torch.device(self.net_.device)
         on_cpu = device.type == "cpu"
@@ -803,6 +821,13 @@ _TRAINING_PARAMETERS_DOC = """\
     device : str, default="auto"
         ``"auto"`` picks CUDA, then MPS, then the CPU; or ``"cpu"``,
         ``"cuda"``, ``"cuda:N"``, ``"mps"``.
+    n_threads : int or None, default=1
+        Torch CPU threads while fitting and predicting (restored afterwards);
+        ``None`` keeps torch's setting. One thread is the default because a
+        small MLP step gains nothing from a second thread on an idle 2-core
+        machine and loses up to 10x when other processes compete for the
+        cores (benchmarks/bench_speed.py); it also keeps parallel searches
+        (``n_jobs``) from oversubscribing the CPU.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split. The same integer gives bit-identical predictions on the CPU;
@@ -868,6 +893,7 @@ class ImbalancedMLPClassifier(_BaseImbalancedMLP):
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         device: str = "auto",
+        n_threads: int | None = 1,
         random_state=None,
         warm_start: bool = False,
         verbose: int = 0,
@@ -890,6 +916,7 @@ class ImbalancedMLPClassifier(_BaseImbalancedMLP):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -978,6 +1005,7 @@ class FocalClassifier(_BaseImbalancedMLP):
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         device: str = "auto",
+        n_threads: int | None = 1,
         random_state=None,
         warm_start: bool = False,
         verbose: int = 0,
@@ -997,6 +1025,7 @@ class FocalClassifier(_BaseImbalancedMLP):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -1054,7 +1083,7 @@ FocalClassifier.__doc__ = f"""MLP classifier trained with the focal loss (Lin et
     >>> X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
     >>> clf = FocalClassifier(gamma=2.0, alpha=0.75, random_state=0).fit(X, y)
     >>> clf.predict(X[:3])
-    array([0, 0, 0])
+    array([1, 0, 0])
     >>> clf.class_weight_
     array([0.25, 0.75])
 """
@@ -1077,6 +1106,7 @@ class BalancedCEClassifier(_BaseImbalancedMLP):
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         device: str = "auto",
+        n_threads: int | None = 1,
         random_state=None,
         warm_start: bool = False,
         verbose: int = 0,
@@ -1095,6 +1125,7 @@ class BalancedCEClassifier(_BaseImbalancedMLP):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -1167,6 +1198,7 @@ class GHMClassifier(_BaseImbalancedMLP):
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         device: str = "auto",
+        n_threads: int | None = 1,
         random_state=None,
         warm_start: bool = False,
         verbose: int = 0,
@@ -1187,6 +1219,7 @@ class GHMClassifier(_BaseImbalancedMLP):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose

@@ -114,9 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--methods",
         metavar="NAME,...",
-        help="methods separated by commas (default: all of them: ce, "
-        "balanced_ce, focal, ghm, ros, smote, adasyn, borderline_smote, rus, "
-        "smote_tomek, logreg_balanced, balanced_rf, easy_ensemble)",
+        help="methods separated by commas (default: all 13: ce, balanced_ce, "
+        "focal, ghm, ros, smote, adasyn, borderline_smote, rus, smote_tomek, "
+        "logreg_balanced, balanced_rf, easy_ensemble; with --suite quick, the "
+        "9 of them that keep it a few minutes: no adasyn, borderline_smote, "
+        "smote_tomek, easy_ensemble)",
     )
     bench.add_argument(
         "--folds", type=_int_at_least(2), default=5, help="folds (default: 5)"
@@ -210,6 +212,16 @@ def _split_names(text: str | None) -> list[str] | None:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def _chosen_methods(args: argparse.Namespace) -> list[str]:
+    """``--methods``, or the default list for the chosen datasets."""
+    from skfocal.benchmark import DEFAULT_METHODS, QUICK_METHODS
+
+    if args.methods is not None:
+        return _split_names(args.methods) or []
+    quick = args.suite == "quick" and args.data is None
+    return list(QUICK_METHODS if quick else DEFAULT_METHODS)
+
+
 def _check_output(output: Path) -> None:
     """Fail early, before any data is loaded, if ``output`` cannot be written."""
     if output.exists() and not output.is_dir():
@@ -237,7 +249,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         datasets.extend(_split_names(suite) or [suite])
     if args.data is not None:
         datasets.append(benchmark.TableSource(args.data, args.target))
-    methods = _split_names(args.methods) or list(benchmark.DEFAULT_METHODS)
+    methods = _chosen_methods(args)
     output = Path(args.output)
     _check_output(output)
     try:

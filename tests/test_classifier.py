@@ -615,3 +615,23 @@ def test_defaults_learn_digits_one_vs_rest():
     logreg_ap = average_precision_score(y_test, logreg.predict_proba(X_test)[:, 1])
     assert focal_ap >= logreg_ap
     assert focal_ap > 0.9
+
+
+def test_n_threads_is_used_and_restored(binary_data):
+    X, y = binary_data
+    seen = []
+
+    class RecordThreads(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    clf = FocalClassifier(
+        max_epochs=2, n_threads=1, callbacks=[RecordThreads()], random_state=0
+    ).fit(X, y)
+    assert seen == [1, 1]
+    assert torch.get_num_threads() == before
+    clf.predict_proba(X)
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match=r"'n_threads' parameter"):
+        FocalClassifier(n_threads=0).fit(X, y)

@@ -32,6 +32,7 @@ from skfocal.benchmark._harness import (  # noqa: E402
 from skfocal.benchmark._methods import (  # noqa: E402
     DEFAULT_METHODS,
     METHODS,
+    QUICK_METHODS,
     ClampedNeighborsSampler,
     MethodSpec,
     make_method,
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_METHODS",
     "METHODS",
     "METRICS",
+    "QUICK_METHODS",
     "BenchmarkDirectoryError",
     "BenchmarkPlan",
     "ClampedNeighborsSampler",

@@ -170,6 +170,16 @@ def _note_counts(results: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _tuned_lines(results: pd.DataFrame) -> list[str]:
+    lines = []
+    tuned = results[results["best_params"].fillna("") != ""]
+    for method, group in tuned.groupby("method", sort=False):
+        counts = group["best_params"].value_counts()
+        choices = ", ".join(f"`{params}` ({n})" for params, n in counts.items())
+        lines.append(f"- `{method}`: {choices}")
+    return lines
+
+
 def _error_lines(results: pd.DataFrame) -> list[str]:
     lines = []
     errors = results[results["error"].fillna("") != ""]
@@ -367,6 +377,10 @@ def write_report(
         f"- `{m}`: {METHODS[m].description}" if m in METHODS else f"- `{m}`"
         for m in methods
     ]
+    tuned = _tuned_lines(results)
+    if tuned:
+        lines += ["", "## Tuned hyperparameters", "", "Best grid point per outer fold."]
+        lines += ["", *tuned]
     notes, errors = _note_counts(results), _error_lines(results)
     lines += ["", "## Notes and errors", ""]
     lines += notes or ["No sampler needed adjusting."]
