@@ -569,6 +569,25 @@ def test_failing_method_becomes_an_error_row(binary_csv, monkeypatch, tmp_path):
     assert "`broken` on `churn` failed on 2 fold(s)" in summary
 
 
+def test_tune_records_the_chosen_hyperparameters(binary_csv, tmp_path):
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        ["ghm", "rus"],
+        output=tmp_path,
+        n_splits=2,
+        n_repeats=1,
+        max_epochs=2,
+        tune=True,
+    )
+    results = plan.run(progress=False)
+    assert results["error"].eq("").all()
+    ghm = results.loc[results["method"] == "ghm", "best_params"]
+    assert ghm.str.fullmatch(r"bins=(5|10|30)").all()
+    assert results.loc[results["method"] == "rus", "best_params"].eq("").all()
+    summary = write_report(tmp_path).read_text()
+    assert "## Tuned hyperparameters" in summary
+
+
 def test_multiclass_end_to_end(tmp_path):
     path = tmp_path / "three.csv"
     _table(90, {"a": 50, "b": 28, "c": 12}, seed=2).to_csv(path, index=False)

@@ -103,6 +103,20 @@ def test_benchmark_writes_results_and_report(run_cli, data_csv, tmp_path):
     assert len(pd.read_csv(tmp_path / "results.csv")) == 4
 
 
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--suite", "quick"], benchmark.QUICK_METHODS),
+        (["--suite", "quick,ecoli3"], benchmark.DEFAULT_METHODS),
+        ([], benchmark.DEFAULT_METHODS),
+        (["--suite", "quick", "--methods", "ghm, rus"], ("ghm", "rus")),
+    ],
+)
+def test_default_methods_depend_on_the_suite(argv, expected):
+    args = cli.build_parser().parse_args(["benchmark", *argv])
+    assert cli._chosen_methods(args) == list(expected)
+
+
 def test_default_epochs_match_the_benchmark_package():
     args = cli.build_parser().parse_args(["benchmark"])
     assert args.max_epochs == benchmark.DEFAULT_MAX_EPOCHS
@@ -111,12 +125,15 @@ def test_default_epochs_match_the_benchmark_package():
 
 
 @pytest.fixture
-def one_class_csv(tmp_path) -> Path:
-    path = tmp_path / "one.csv"
+def bad_tables(tmp_path) -> Path:
+    """A table with one class and one with a datetime column, in tmp_path."""
     pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": ["a", "a", "a"]}).to_csv(
-        path, index=False
+        tmp_path / "one.csv", index=False
     )
-    return path
+    pd.DataFrame(
+        {"when": pd.date_range("2024-01-01", periods=4), "label": list("abab")}
+    ).to_parquet(tmp_path / "dates.parquet")
+    return tmp_path
 
 
 @pytest.mark.parametrize(
@@ -167,10 +184,14 @@ def one_class_csv(tmp_path) -> Path:
             "argument --n-jobs: must be a non-zero integer",
         ),
         (lambda d, o, t: ["frobnicate"], "invalid choice: 'frobnicate'"),
+        (
+            lambda d, o, t: _benchmark_args(t / "dates.parquet", o),
+            "Dataset 'dates': Columns with unsupported dtypes",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
-    make_args, message, run_cli, data_csv, one_class_csv, tmp_path
+    make_args, message, run_cli, data_csv, bad_tables, tmp_path
 ):
     code, out, err = run_cli(*make_args(data_csv, tmp_path / "out", tmp_path))
     assert code == 2

@@ -68,7 +68,7 @@ def _draw_critical_difference(ax, average_ranks: pd.Series, cd: float, title: st
     if np.isfinite(cd):
         for j, (start, end) in enumerate(_cliques(values, cd)):
             ax.hlines(
-                -0.1 - 0.08 * j,
+                -0.06 - 0.05 * j,
                 values[start] - 0.03,
                 values[end] + 0.03,
                 color="tab:red",
