@@ -155,7 +155,7 @@ def _winner_sentence(
             verdict += ", and not significantly different from the rest"
     else:
         verdict = (
-            f"no other method differs significantly from it (Wilcoxon-Holm, "
+            f"no other method differs significantly from `{best}` (Wilcoxon-Holm, "
             f"α = {_ALPHA})"
         )
     return f"- **{label}**: {lead}; {test}; {verdict}."
