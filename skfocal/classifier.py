@@ -560,13 +560,35 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                     if class_weight is None
                     else np.asarray(class_weight, dtype=np.float64)
                 )
+            epochs_before = len(self.net_.history)
             self.net_.partial_fit(train_data, y=None, epochs=epochs)
+            self._raise_if_interrupted(
+                len(self.net_.history) - epochs_before,
+                epochs or self.max_epochs,
+            )
         # The validation split is data, not model: keeping it would bloat the
         # pickle and pin device tensors outside skorch's device mapping.
         self.net_.train_split = None
         self.n_iter_ = len(self.net_.history)
         self.loss_curve_ = list(self.net_.history[:, "train_loss"])
         return self
+
+    def _raise_if_interrupted(self, epochs_run: int, epochs_requested: int) -> None:
+        """Re-raise a Ctrl-C that skorch swallowed.
+
+        skorch ends training quietly on KeyboardInterrupt, which is also how
+        its EarlyStopping stops; a user's Ctrl-C would then look like a
+        finished fit. Fewer epochs than asked for, without early stopping
+        having fired, means the user interrupted.
+        """
+        if epochs_run >= epochs_requested:
+            return
+        stopper = dict(self.net_.callbacks_).get("early_stopping")
+        if stopper is not None and stopper.misses_ >= stopper.patience:
+            return
+        raise KeyboardInterrupt(
+            f"Training was interrupted after {epochs_run} of {epochs_requested} epochs."
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -635,3 +635,16 @@ def test_n_threads_is_used_and_restored(binary_data):
     assert torch.get_num_threads() == before
     with pytest.raises(ValueError, match=r"'n_threads' parameter"):
         FocalClassifier(n_threads=0).fit(X, y)
+
+
+def test_keyboard_interrupt_is_not_swallowed(binary_data):
+    X, y = binary_data
+
+    class PressCtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    clf = FocalClassifier(max_epochs=5, callbacks=[PressCtrlC()])
+    with pytest.raises(KeyboardInterrupt, match=r"interrupted after 2 of 5 epochs"):
+        clf.fit(X, y)
