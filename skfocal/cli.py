@@ -1,7 +1,8 @@
 """The ``skfocal`` command line.
 
 ``skfocal benchmark`` runs the cross-validated comparison of imbalance losses
-and resampling methods and writes its results and report to a directory;
+and resampling methods and writes its results and report to a directory,
+locally or on a Dask cluster (``--dask``, ``--scheduler``);
 ``skfocal datasets`` lists the bundled datasets. ``python -m skfocal`` is the
 same command. Nothing in the package imports this module.
 
@@ -16,10 +17,11 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = ["build_parser", "main"]
 
@@ -147,7 +149,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=_DEFAULT_N_JOBS,
         help="parallel worker processes, -1 for every CPU (default: -1); the "
         "numbers do not depend on it. Lower it for big tables on many-core "
-        "machines: each worker holds its own copy of the data",
+        "machines: each worker holds its own copy of the data. With --dask, "
+        "the number of Dask workers",
+    )
+    cluster = bench.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--dask",
+        action="store_true",
+        help="run the folds on a local Dask cluster of --n-jobs worker "
+        "processes, one thread each, listening on 127.0.0.1 only (needs the "
+        "dask extra: pip install 'skfocal[dask]')",
+    )
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the folds on the Dask cluster whose scheduler is at ADDRESS "
+        "(e.g. tcp://10.0.0.5:8786); --n-jobs is ignored. The workers need "
+        "skfocal with its benchmark extra; results are written here, and a "
+        "fold whose worker dies is recomputed on another",
     )
     bench.add_argument(
         "--seed",
@@ -274,7 +293,8 @@ def _benchmark(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        plan.run(n_jobs=args.n_jobs, progress=not args.no_progress)
+        with _dask_client(args, plan.n_missing) as client:
+            plan.run(n_jobs=args.n_jobs, progress=not args.no_progress, client=client)
     except KeyboardInterrupt:
         done = len(plan.results())
         print(
@@ -285,12 +305,50 @@ def _benchmark(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     except OSError as exc:
         _fail(_os_message(exc), EXIT_FAILURE)
+    except RuntimeError as exc:
+        # Folds that the Dask cluster could not compute; the rest is saved.
+        _fail(f"{exc} Run the same command again.", EXIT_FAILURE)
     summary = benchmark.write_report(
         output, datasets=plan.datasets, methods=plan.methods
     )
     _print_winners(summary)
     print(f"Results: {output / 'results.csv'}\nReport: {summary}")
     return 0
+
+
+@contextlib.contextmanager
+def _dask_client(args: argparse.Namespace, n_missing: int) -> Iterator[Any]:
+    """The Dask client that ``--dask`` or ``--scheduler`` asks for, else None."""
+    if not (args.dask or args.scheduler) or n_missing == 0:
+        yield None
+        return
+    try:
+        from skfocal.benchmark import _dask
+    except ImportError as exc:  # pragma: no cover - needs the benchmark extra
+        _fail(str(exc))
+    try:
+        distributed = _dask.import_distributed()
+    except ImportError as exc:
+        _fail(str(exc))
+    with contextlib.ExitStack() as stack:
+        if args.dask:
+            n_workers = _dask.n_workers(args.n_jobs)
+            cluster = stack.enter_context(_dask.start_local_cluster(n_workers))
+            where = f"a local Dask cluster of {n_workers} worker(s)"
+            address = cluster
+        else:
+            where = f"the Dask scheduler at {args.scheduler}"
+            address = args.scheduler
+        try:
+            client = stack.enter_context(distributed.Client(address))
+        except (OSError, ValueError) as exc:
+            _fail(f"cannot connect to {where}: {exc}", EXIT_FAILURE)
+        print(
+            f"Running {n_missing} folds on {where} ({len(client.nthreads())} "
+            "worker(s) now).",
+            file=sys.stderr,
+        )
+        yield client
 
 
 def _print_winners(summary: Path) -> None:

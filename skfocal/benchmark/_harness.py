@@ -5,6 +5,9 @@ folds (:class:`~sklearn.model_selection.RepeatedStratifiedKFold` seeded with
 ``seed``) and, on a given fold, the same random state, so the comparison is
 paired. Finished tasks are appended to ``results.csv`` at once; running the
 same benchmark again on the same directory computes only the missing ones.
+Tasks run in this process, in loky worker processes (``n_jobs``) or on a
+Dask cluster (``client``, :mod:`skfocal.benchmark._dask`); results are always
+written here, by the same code.
 """
 
 from __future__ import annotations
@@ -181,9 +184,17 @@ def _fitted_pipeline(model):
     return model.best_estimator_ if isinstance(model, GridSearchCV) else model
 
 
-def _run_task(task: _Task) -> tuple[dict[str, Any], pd.DataFrame | None]:
-    """Fit and score one method on one fold; errors become an error row."""
-    data = _load(task.source)
+def _run_task(
+    task: _Task, data: _Dataset | None = None
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Fit and score one method on one fold; errors become an error row.
+
+    ``data`` is the loaded dataset when the caller ships it (a Dask run
+    sends a user table to the cluster, whose workers may not see the file);
+    ``None`` loads ``task.source`` in this process.
+    """
+    if data is None:
+        data = _load(task.source)
     row: dict[str, Any] = {
         "dataset": task.dataset,
         "method": task.method,
@@ -352,26 +363,60 @@ class BenchmarkPlan:
         """Tasks still to compute."""
         return len(self._tasks)
 
-    def run(self, *, n_jobs: int = 1, progress: bool = True) -> pd.DataFrame:
+    def run(
+        self,
+        *,
+        n_jobs: int = 1,
+        progress: bool = True,
+        client: Any = None,
+        retries: int = 2,
+    ) -> pd.DataFrame:
         """Compute the missing tasks and return the results of this grid.
 
         Each finished task is appended to ``results.csv`` (and its out-of-fold
         scores to ``predictions.csv``) before the next one is reported, so an
         interruption (KeyboardInterrupt, a killed process) keeps everything
-        finished so far.
+        finished so far. Only this process writes, once per task.
 
         Parameters
         ----------
         n_jobs : int, default=1
             Tasks run in parallel processes (joblib's loky backend); ``-1``
-            uses every CPU. Results do not depend on it.
+            uses every CPU. Results do not depend on it. Ignored with
+            ``client``.
         progress : bool, default=True
             Show a progress bar with an ETA on stderr.
+        client : distributed.Client or None, default=None
+            Run the tasks on this Dask cluster instead (needs the ``dask``
+            extra). Results stream back as tasks finish and are written here,
+            by this process; the numbers are those of a local run. A task
+            whose worker dies is rescheduled on another worker by the
+            scheduler (up to its ``allowed-failures`` setting).
+        retries : int, default=2
+            With ``client``: how many times a task that raised on a worker
+            (for example while unpickling it) is resubmitted. Errors of the
+            method itself (a sampler that fails on a fold) are not retried:
+            they become error rows, as in a local run.
 
         Returns
         -------
         pandas.DataFrame
             The rows of ``results.csv`` for this plan's datasets and methods.
+
+        Raises
+        ------
+        RuntimeError
+            With ``client``, if some tasks could not be computed on the
+            cluster (for example because every worker that ran them died).
+            The other results are written; running again computes the rest.
+
+        Examples
+        --------
+        On a Dask cluster (see the "Scaling out with Dask" page):
+
+        >>> from distributed import Client  # doctest: +SKIP
+        >>> with Client("tcp://scheduler:8786") as client:  # doctest: +SKIP
+        ...     results = plan.run(client=client)
         """
         bar = tqdm(
             total=self.n_total,
@@ -382,17 +427,38 @@ class BenchmarkPlan:
             disable=not progress,
             dynamic_ncols=True,
         )
-        with _InterruptGuard() as guard, ResultWriter(self.output) as writer, bar:
-            for row, predictions in self._results(n_jobs):
-                guard.check()
-                writer.write(row, predictions)
-                bar.set_postfix_str(f"{row['dataset']} {row['method']}", refresh=False)
-                bar.update()
-        self._tasks = []
-        self.n_done = self.n_total
+        written: set[tuple[str, str, int, int]] = set()
+        try:
+            with _InterruptGuard() as guard, ResultWriter(self.output) as writer, bar:
+                for row, predictions in self._results(n_jobs, client, retries):
+                    guard.check()
+                    if not writer.write(row, predictions):
+                        continue
+                    written.add(
+                        (row["dataset"], row["method"], row["repeat"], row["fold"])
+                    )
+                    bar.set_postfix_str(
+                        f"{row['dataset']} {row['method']}", refresh=False
+                    )
+                    bar.update()
+        finally:
+            # After an interruption or failed tasks, what is left to do.
+            self._tasks = [
+                task
+                for task in self._tasks
+                if (task.dataset, task.method, task.repeat, task.fold) not in written
+            ]
+            self.n_done = self.n_total - len(self._tasks)
         return self.results()
 
-    def _results(self, n_jobs: int) -> Iterator[tuple[dict, pd.DataFrame | None]]:
+    def _results(
+        self, n_jobs: int, client: Any = None, retries: int = 2
+    ) -> Iterator[tuple[dict, pd.DataFrame | None]]:
+        if client is not None:
+            from skfocal.benchmark._dask import run_on_cluster
+
+            yield from run_on_cluster(client, self._tasks, retries=retries)
+            return
         if n_jobs == 1 or len(self._tasks) <= 1:
             for task in self._tasks:
                 yield _run_task(task)

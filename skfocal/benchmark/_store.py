@@ -112,18 +112,49 @@ def read_predictions(path: Path, done: pd.DataFrame) -> pd.DataFrame:
     return frame.merge(done[KEY_COLUMNS], on=KEY_COLUMNS, how="inner")
 
 
+def _row_key(row: dict[str, Any]) -> tuple[str, str, int, int]:
+    return (
+        str(row["dataset"]),
+        str(row["method"]),
+        int(row["repeat"]),
+        int(row["fold"]),
+    )
+
+
 class ResultWriter:
-    """Append result and prediction lines, flushing after every task."""
+    """Append result and prediction lines, flushing after every task.
+
+    Only the process that owns the directory writes (in a parallel or Dask
+    run, the one that collects the results), and each task at most once: a
+    row whose (dataset, method, repeat, fold) is already in ``results.csv``
+    (or was written through this writer) is skipped, so that a result
+    delivered twice cannot duplicate a line.
+    """
 
     def __init__(self, directory: Path) -> None:
-        self._results = (directory / RESULTS_FILE).open(
-            "a", encoding="utf-8", newline=""
-        )
+        results = directory / RESULTS_FILE
+        self._written: set[tuple[str, str, int, int]] = set()
+        if results.exists() and results.stat().st_size:
+            done = read_results(results)
+            self._written = set(
+                zip(
+                    done["dataset"].astype(str),
+                    done["method"].astype(str),
+                    done["repeat"].astype(int),
+                    done["fold"].astype(int),
+                    strict=True,
+                )
+            )
+        self._results = results.open("a", encoding="utf-8", newline="")
         self._predictions = (directory / PREDICTIONS_FILE).open(
             "a", encoding="utf-8", newline=""
         )
 
-    def write(self, row: dict[str, Any], predictions: pd.DataFrame | None) -> None:
+    def write(self, row: dict[str, Any], predictions: pd.DataFrame | None) -> bool:
+        """Append ``row`` and its ``predictions``; ``False`` if already there."""
+        key = _row_key(row)
+        if key in self._written:
+            return False
         if predictions is not None and len(predictions):
             buffer = io.StringIO()
             predictions[PREDICTION_COLUMNS].to_csv(
@@ -139,6 +170,8 @@ class ResultWriter:
         # line, at the end.
         self._results.write(buffer.getvalue())
         self._results.flush()
+        self._written.add(key)
+        return True
 
     def close(self) -> None:
         self._predictions.close()
