@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import typing
 import warnings
 from numbers import Integral, Real
@@ -75,6 +76,7 @@ _AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
 # overhead, small enough to keep activations of (64, 64) MLPs in cache/memory.
 _PREDICT_BATCH_SIZE = 65_536
 _CPU_PREDICT_BATCH_SIZE = 2_048
+_SEEDED_FIT_LOCK = threading.RLock()
 
 
 def _resolve_device(device: str) -> str:
@@ -259,7 +261,7 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
     def _alpha_param(self):
         return getattr(self, "alpha", None)
 
-    def _make_criterion(self, class_weight: np.ndarray | None, binary: bool):
+    def _make_criterion(self, class_weight: np.ndarray | None):
         loss = self._loss_name()
         alpha = None if class_weight is None else class_weight.tolist()
         if loss == "focal":
@@ -418,7 +420,7 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
     def _build_net(self, n_features: int, class_weight, device: str, seed: int):
         n_classes = len(self.classes_)
         binary = n_classes == 2
-        criterion, criterion_params = self._make_criterion(class_weight, binary)
+        criterion, criterion_params = self._make_criterion(class_weight)
         optimizer_params = {}
         if device == "cpu" or device.startswith("cuda"):
             # Fused Adam: one kernel for the whole update instead of a loop
@@ -542,7 +544,10 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             train_data, train_split = dataset, None
         callbacks = self._callbacks(early_stopping)
 
-        with torch.random.fork_rng(devices=_rng_devices(device)):
+        # torch's generator is process-wide: two fits seeding it from two
+        # threads (joblib's threading backend) would interleave their draws.
+        # The lock makes each seeded fit atomic, so results stay reproducible.
+        with _SEEDED_FIT_LOCK, torch.random.fork_rng(devices=_rng_devices(device)):
             torch.manual_seed(seed)
             if continue_training:
                 # Plain attributes: skorch's set_params would re-initialise the

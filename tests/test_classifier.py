@@ -648,3 +648,19 @@ def test_keyboard_interrupt_is_not_swallowed(binary_data):
     clf = FocalClassifier(max_epochs=5, callbacks=[PressCtrlC()])
     with pytest.raises(KeyboardInterrupt, match=r"interrupted after 2 of 5 epochs"):
         clf.fit(X, y)
+
+
+def test_fits_in_threads_are_reproducible(binary_data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = binary_data
+    params = [{"bins": b, "random_state": s} for b in (5, 10) for s in (0, 1)]
+
+    def fit(p):
+        return GHMClassifier(max_epochs=3, dropout=0.2, **p).fit(X, y).predict_proba(X)
+
+    sequential = [fit(p) for p in params]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(fit, params * 2))
+    for expected, got in zip(sequential * 2, threaded, strict=True):
+        np.testing.assert_array_equal(expected, got)
