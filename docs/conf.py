@@ -45,7 +45,9 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "sphinxext", "**.ipynb_checkpoints"]
+# benchmark-default/ holds the raw output of the published benchmark run;
+# benchmark_summary.md presents it.
+exclude_patterns = ["_build", "sphinxext", "**.ipynb_checkpoints", "benchmark-default"]
 default_role = "literal"
 nitpicky = False
 
