@@ -215,6 +215,20 @@ def _class_weight_vector(
     return vector
 
 
+def _validated(
+    logits: Tensor, target: Tensor, alpha: AlphaLike
+) -> tuple[Tensor, Tensor, bool, Tensor | None]:
+    """Checked logits and targets, the binary flag and the class weights."""
+    logits, target, binary = _split_problem(logits, target)
+    n_classes = 2 if binary else logits.shape[1]
+    return (
+        logits,
+        target,
+        binary,
+        _class_weight_vector(alpha, n_classes, binary, logits),
+    )
+
+
 def _sample_weights(
     class_weight: Tensor | None,
     target: Tensor,
@@ -425,9 +439,7 @@ def focal_loss(
     """
     _check_gamma(gamma)
     _check_reduction(reduction)
-    logits, target, binary = _split_problem(logits, target)
-    n_classes = 2 if binary else logits.shape[1]
-    class_weight = _class_weight_vector(alpha, n_classes, binary, logits)
+    logits, target, binary, class_weight = _validated(logits, target, alpha)
     return _focal(logits, target, binary, gamma, class_weight, sample_weight, reduction)
 
 
@@ -640,9 +652,7 @@ def ghmc_loss(
     """
     _check_bins(bins)
     _check_reduction(reduction)
-    logits, target, binary = _split_problem(logits, target)
-    n_classes = 2 if binary else logits.shape[1]
-    class_weight = _class_weight_vector(alpha, n_classes, binary, logits)
+    logits, target, binary, class_weight = _validated(logits, target, alpha)
     return _ghmc(logits, target, binary, bins, class_weight, sample_weight, reduction)
 
 
