@@ -656,3 +656,17 @@ def test_benchmark_extra_missing_says_what_to_install(monkeypatch):
     monkeypatch.delitem(sys.modules, "skfocal.benchmark")
     with pytest.raises(ImportError, match=r'pip install "skfocal\[benchmark\]"'):
         importlib.import_module("skfocal.benchmark")
+
+
+@pytest.mark.parametrize("n_train", [500, 20_000])
+def test_early_stopping_rule_is_the_same_for_every_mlp_method(n_train, features):
+    # Decided from the training fold before resampling: an over-sampler that
+    # grows the fold past 10,000 rows must not switch early stopping on.
+    rules = set()
+    for name in METHODS:
+        classifier = make_method(name, features, n_train=n_train).named_steps[
+            "classifier"
+        ]
+        if isinstance(classifier, ImbalancedMLPClassifier):
+            rules.add(classifier.early_stopping)
+    assert rules == {n_train >= 10_000}

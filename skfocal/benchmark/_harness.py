@@ -224,6 +224,7 @@ def _run_task(
             random_state=task.random_state,
             max_epochs=task.max_epochs,
             tune=task.tune,
+            n_train=len(task.train),
         )
         with warnings.catch_warnings():
             # Convergence and small-fold warnings of hundreds of fits would

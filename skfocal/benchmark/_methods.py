@@ -40,17 +40,19 @@ __all__ = [
     "make_method",
 ]
 
-# The one architecture and training budget of every MLP method. Early
-# stopping "auto" holds out a validation split only on tables of 10,000 rows
-# or more, the same rule for every method.
+# The one architecture and training budget of every MLP method.
 MLP_DEFAULTS: dict[str, typing.Any] = {
     "hidden_layer_sizes": (64, 64),
     "lr": 1e-3,
     "batch_size": 256,
-    "early_stopping": "auto",
     # CPU keeps runs bit-identical and lets parallel workers share no device.
     "device": "cpu",
 }
+# Early stopping is decided from the training fold *before* resampling (the
+# estimators' own "auto" rule, 10,000 rows), so that every method of a dataset
+# trains under the same rule: "auto" inside the pipeline would see the
+# resampled rows and switch on for over-samplers and off for under-samplers.
+EARLY_STOPPING_MIN_ROWS = 10_000
 
 # Inner folds of --tune; 3 keeps the nested search affordable.
 _INNER_FOLDS = 3
@@ -361,6 +363,7 @@ def make_method(
     random_state: int = 0,
     max_epochs: int = 100,
     tune: bool = False,
+    n_train: int | None = None,
 ):
     """Build one method of :data:`METHODS`, unfitted.
 
@@ -379,6 +382,9 @@ def make_method(
         Wrap the pipeline in a :class:`~sklearn.model_selection.GridSearchCV`
         over the method's small grid (3 inner stratified folds, scored by
         average precision), if it has one.
+    n_train : int, default=None
+        Rows of the training fold before any resampling; every MLP uses early
+        stopping when it is at least 10,000 (``len(X)`` when None).
 
     Returns
     -------
@@ -404,7 +410,12 @@ def make_method(
     if name not in METHODS:
         raise ValueError(f"Unknown method {name!r}. Available: {', '.join(METHODS)}")
     spec = METHODS[name]
-    mlp_params = {**MLP_DEFAULTS, "max_epochs": max_epochs}
+    rows = len(X) if n_train is None else n_train
+    mlp_params = {
+        **MLP_DEFAULTS,
+        "max_epochs": max_epochs,
+        "early_stopping": rows >= EARLY_STOPPING_MIN_ROWS,
+    }
     sampler, classifier = spec.build(random_state, mlp_params)
     steps = [("preprocessor", make_preprocessor(X))]
     if sampler is not None:

@@ -251,7 +251,8 @@ def write_report(
         f"{protocol['repeats']} time(s), seed {protocol['seed']}. Every MLP: "
         f"hidden layers {architecture}, {protocol['max_epochs']} epochs, batch "
         f"{MLP_DEFAULTS['batch_size']}, lr {MLP_DEFAULTS['lr']}, early stopping "
-        f"{MLP_DEFAULTS['early_stopping']!r}. Hyperparameters tuned inside each "
+        "on training folds of 10,000 rows or more (decided before resampling, "
+        "the same for every method). Hyperparameters tuned inside each "
         f"fold: {'yes' if protocol['tune'] else 'no'}. Preprocessing and "
         "resampling are fitted inside each training fold.",
         "",
