@@ -362,8 +362,11 @@ class _BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             dtype=(np.float32, np.float64),
             ensure_min_samples=1,
         )
+        if X.dtype == np.float32:
+            # validate_data has already rejected NaN and inf.
+            return X
         with np.errstate(over="ignore"):  # overflow is reported just below
-            X32 = np.asarray(X, dtype=np.float32)
+            X32 = X.astype(np.float32)
         if not np.all(np.isfinite(X32)):
             raise ValueError(
                 "Input X holds values too large for float32 (the precision the "

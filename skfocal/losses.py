@@ -199,20 +199,28 @@ def _class_weight_vector(
         return None
     _check_alpha_value(alpha)
     if isinstance(alpha, Real) and not isinstance(alpha, bool):
-        if not binary:
-            raise ValueError(
-                "alpha given as a float is defined for binary problems only; "
-                f"got alpha={alpha!r} with {n_classes}-class logits. Pass one "
-                "weight per class instead."
-            )
+        _check_alpha_fits(alpha, True, 2, n_classes, binary)
         return torch.tensor([1.0 - alpha, alpha], dtype=like.dtype, device=like.device)
     vector = torch.as_tensor(alpha, dtype=like.dtype, device=like.device)
-    if vector.numel() != n_classes:
+    _check_alpha_fits(alpha, False, vector.numel(), n_classes, binary)
+    return vector
+
+
+def _check_alpha_fits(
+    alpha: AlphaLike, is_float: bool, n_weights: int, n_classes: int, binary: bool
+) -> None:
+    """Check class weights against the logits (functions and modules alike)."""
+    if is_float and not binary:
+        raise ValueError(
+            "alpha given as a float is defined for binary problems only; "
+            f"got alpha={alpha!r} with {n_classes}-class logits. Pass one "
+            "weight per class instead."
+        )
+    if n_weights != n_classes:
         raise ValueError(
             f"alpha must have one weight per class ({n_classes}); got "
-            f"{vector.numel()} weights instead."
+            f"{n_weights} weights instead."
         )
-    return vector
 
 
 def _validated(
@@ -789,16 +797,13 @@ class _WeightedLoss(nn.Module):
         class_weight = self.class_weight
         if class_weight is not None:
             n_classes = 2 if binary else logits.shape[1]
-            if self._alpha_is_float and not binary:
-                raise ValueError(
-                    "alpha given as a float is defined for binary problems only; "
-                    f"got alpha={self.alpha!r} with {n_classes}-class logits."
-                )
-            if class_weight.numel() != n_classes:
-                raise ValueError(
-                    f"alpha must have one weight per class ({n_classes}); got "
-                    f"{class_weight.numel()} weights instead."
-                )
+            _check_alpha_fits(
+                self.alpha,
+                self._alpha_is_float,
+                class_weight.numel(),
+                n_classes,
+                binary,
+            )
             if class_weight.dtype != logits.dtype:
                 class_weight = class_weight.to(logits.dtype)
         return logits, target, binary, class_weight
