@@ -241,17 +241,33 @@ def _chosen_methods(args: argparse.Namespace) -> list[str]:
     return list(QUICK_METHODS if quick else DEFAULT_METHODS)
 
 
-def _check_output(output: Path) -> None:
-    """Fail early, before any data is loaded, if ``output`` cannot be written."""
+def _check_output(output: Path) -> list[Path]:
+    """Fail early, before any data is loaded, if ``output`` cannot be written.
+
+    Returns the directories it had to create, deepest last, so that a run
+    that fails on its input does not leave them behind, empty.
+    """
     if output.exists() and not output.is_dir():
         _fail(f"output '{output}' exists and is not a directory")
+    created = [
+        folder for folder in reversed([output, *output.parents]) if not folder.exists()
+    ]
     try:
         output.mkdir(parents=True, exist_ok=True)
         probe = output / ".skfocal-write-test"
         probe.write_text("", encoding="utf-8")
         probe.unlink()
     except OSError as exc:
+        _remove_empty(created)
         _fail(f"cannot write to output directory '{output}': {_os_message(exc)}")
+    return created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest last) that are still empty."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _benchmark(args: argparse.Namespace) -> int:
@@ -270,7 +286,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         datasets.append(benchmark.TableSource(args.data, args.target))
     methods = _chosen_methods(args)
     output = Path(args.output)
-    _check_output(output)
+    created = _check_output(output)
     try:
         plan = benchmark.plan_benchmark(
             datasets,
@@ -282,14 +298,20 @@ def _benchmark(args: argparse.Namespace) -> int:
             tune=args.tune,
             seed=args.seed,
         )
-    except OSError as exc:
-        _fail(_os_message(exc))
-    except ValueError as exc:
-        _fail(str(exc))
+    except (OSError, ValueError, ImportError) as exc:
+        # ImportError: a Parquet file without pyarrow or fastparquet.
+        _remove_empty(created)
+        _fail(_os_message(exc) if isinstance(exc, OSError) else str(exc))
 
-    if plan.n_done:
+    if plan.n_done or plan.n_retried:
+        retried = (
+            f"; {plan.n_retried} that failed before will be computed again"
+            if plan.n_retried
+            else ""
+        )
         print(
-            f"Resuming in '{output}': {plan.n_done} of {plan.n_total} folds done.",
+            f"Resuming in '{output}': {plan.n_done} of {plan.n_total} folds "
+            f"done{retried}.",
             file=sys.stderr,
         )
     try:

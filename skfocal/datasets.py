@@ -557,9 +557,11 @@ def load_table(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    ImportError
+        For a Parquet file when neither pyarrow nor fastparquet is installed.
     ValueError
-        If the extension is not supported, the target column is missing, or
-        the target has fewer than two classes.
+        If the extension is not supported, the file cannot be parsed, the
+        target column is missing, or the target has fewer than two classes.
 
     Examples
     --------
@@ -586,7 +588,18 @@ def load_table(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
             f"Unsupported file extension {path.suffix!r} for '{path}'; "
             f"expected one of {', '.join(_READERS)}."
         )
-    frame = _READERS[suffix](path)
+    try:
+        frame = _READERS[suffix](path)
+    except ImportError as exc:
+        # pandas reads Parquet through an optional engine.
+        raise ImportError(
+            f"Reading '{path}' needs pyarrow or fastparquet, which is not "
+            "installed: pip install pyarrow (or convert the file to CSV)."
+        ) from exc
+    except ValueError as exc:
+        # pandas' ParserError and EmptyDataError, UnicodeDecodeError and
+        # pyarrow's ArrowInvalid are ValueErrors, but none names the file.
+        raise ValueError(f"Cannot read '{path}' as {suffix[1:]}: {exc}") from exc
     frame.columns = [str(col) for col in frame.columns]
     if target not in frame.columns:
         raise ValueError(

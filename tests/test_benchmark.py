@@ -569,6 +569,43 @@ def test_failing_method_becomes_an_error_row(binary_csv, monkeypatch, tmp_path):
     assert "`broken` on `churn` failed on 2 fold(s)" in summary
 
 
+def test_failed_folds_are_computed_again_on_resume(binary_csv, monkeypatch, tmp_path):
+    class FailsOnce(BaseEstimator):
+        def fit(self, X, y):
+            raise MemoryError("out of memory")
+
+    def broken(sampler, mlp):
+        return None, FailsOnce()
+
+    def fixed(sampler, mlp):
+        return None, LogisticRegression()
+
+    monkeypatch.setitem(METHODS, "flaky", MethodSpec("flaky", "reference", broken))
+    options = {"output": tmp_path, "n_splits": 2, "n_repeats": 1}
+    sources = [TableSource(str(binary_csv), "label")]
+    plan_benchmark(sources, ["flaky", "logreg_balanced"], **options).run(progress=False)
+    first = read_results(tmp_path / "results.csv")
+    assert (
+        first.loc[first["method"] == "flaky", "error"]
+        .str.startswith("MemoryError")
+        .all()
+    )
+
+    monkeypatch.setitem(METHODS, "flaky", MethodSpec("flaky", "reference", fixed))
+    plan = plan_benchmark(sources, ["flaky", "logreg_balanced"], **options)
+    assert (plan.n_retried, plan.n_done, plan.n_missing) == (2, 2, 2)
+    results = plan.run(progress=False)
+    assert results["error"].eq("").all()
+    assert results[METRIC_COLUMNS].notna().all().all()
+    raw = pd.read_csv(tmp_path / "results.csv")
+    assert len(raw) == 4
+    assert not raw.duplicated(KEY_COLUMNS).any()
+    # The rows that did not fail are kept as they were, not recomputed.
+    kept = first[first["method"] == "logreg_balanced"].reset_index(drop=True)
+    again = results[results["method"] == "logreg_balanced"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, kept, check_exact=True)
+
+
 def test_tune_records_the_chosen_hyperparameters(binary_csv, tmp_path):
     plan = plan_benchmark(
         [TableSource(str(binary_csv), "label")],

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from skorch.callbacks import Callback
 
-from skfocal import ImbalancedMLPClassifier, benchmark, cli
+from skfocal import ImbalancedMLPClassifier, benchmark, cli, datasets
 from skfocal.benchmark import METRICS
 from skfocal.benchmark._store import KEY_COLUMNS, read_results
 
@@ -101,6 +101,17 @@ def test_benchmark_writes_results_and_report(run_cli, data_csv, tmp_path):
     assert code == 0
     assert "4 of 4 folds done" in err
     assert len(pd.read_csv(tmp_path / "results.csv")) == 4
+    # A fold recorded as failed is computed again, and says so.
+    results = pd.read_csv(tmp_path / "results.csv", dtype=str, keep_default_na=False)
+    results.loc[0, METRIC_COLUMNS] = ""
+    results.loc[0, "error"] = "MemoryError: out of memory"
+    results.to_csv(tmp_path / "results.csv", index=False)
+    code, _, err = run_cli(*_benchmark_args(data_csv, tmp_path))
+    assert code == 0
+    assert "3 of 4 folds done; 1 that failed before will be computed again" in err
+    results = pd.read_csv(tmp_path / "results.csv", keep_default_na=False)
+    assert len(results) == 4
+    assert results["error"].eq("").all()
 
 
 @pytest.mark.parametrize(
@@ -201,6 +212,26 @@ def test_bad_input_is_one_line_and_exit_2(
     assert lines[0].startswith("skfocal: error: ")
     assert message in lines[0]
     assert "Traceback" not in err
+    # Bad input leaves no empty output directory behind.
+    assert not (tmp_path / "out").exists()
+
+
+def test_parquet_without_an_engine_is_bad_input(
+    run_cli, bad_tables, tmp_path, monkeypatch
+):
+    def no_engine(path):
+        raise ImportError("Unable to find a usable engine")
+
+    monkeypatch.setitem(datasets._READERS, ".parquet", no_engine)
+    code, out, err = run_cli(
+        *_benchmark_args(bad_tables / "dates.parquet", tmp_path / "out")
+    )
+    assert code == 2
+    assert out == ""
+    assert err.startswith("skfocal: error: Reading ")
+    assert "needs pyarrow or fastparquet" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_other_configuration_is_refused(run_cli, data_csv, tmp_path):

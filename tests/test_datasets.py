@@ -308,6 +308,32 @@ def test_load_table_missing_target(tmp_path, raw_frame):
 
 
 @pytest.mark.parametrize(
+    ("filename", "content"),
+    [
+        ("ragged.csv", "x,label\n1,a\n2,b,3,4\n"),
+        ("empty.csv", ""),
+        ("text.parquet", "x,label\n1,a\n"),
+    ],
+)
+def test_load_table_unreadable_file_is_named(tmp_path, filename, content):
+    path = tmp_path / filename
+    path.write_text(content)
+    with pytest.raises(ValueError, match=rf"Cannot read '.*{filename}' as "):
+        load_table(path, target="label")
+
+
+def test_load_table_parquet_without_engine(tmp_path, raw_frame, monkeypatch):
+    path = _write(raw_frame, tmp_path / "data.parquet")
+
+    def no_engine(path):
+        raise ImportError("Unable to find a usable engine")
+
+    monkeypatch.setitem(datasets._READERS, ".parquet", no_engine)
+    with pytest.raises(ImportError, match=r"needs pyarrow or fastparquet.*pip install"):
+        load_table(path, target="label")
+
+
+@pytest.mark.parametrize(
     "labels", [["a", "a", "a"], ["a", None, "a"], [None, None, None]]
 )
 def test_load_table_single_class(tmp_path, labels):

@@ -43,6 +43,7 @@ from skfocal.benchmark._store import (
     RESULTS_FILE,
     BenchmarkDirectoryError,
     ResultWriter,
+    drop_failed_rows,
     read_config,
     read_results,
     repair_csv,
@@ -349,6 +350,9 @@ class BenchmarkPlan:
         Tasks of this grid (datasets x methods x repeats x folds).
     n_done : int
         Of those, already in ``results.csv``.
+    n_retried : int
+        Failed tasks of an earlier run (error rows), removed from
+        ``results.csv`` to be computed again.
     """
 
     output: Path
@@ -358,6 +362,7 @@ class BenchmarkPlan:
     n_total: int
     n_done: int
     _tasks: list[_Task] = field(repr=False)
+    n_retried: int = 0
 
     @property
     def n_missing(self) -> int:
@@ -552,7 +557,8 @@ def plan_benchmark(
     Loads every dataset (to check it and build its folds), creates ``output``,
     writes or checks ``config.json``, and repairs ``results.csv`` and
     ``predictions.csv`` after an interrupted run (a trailing partial line is
-    cut off). Nothing is fitted.
+    cut off). Folds that failed in an earlier run (error rows) are removed
+    from ``results.csv`` and planned again. Nothing is fitted.
 
     Parameters
     ----------
@@ -656,6 +662,7 @@ def plan_benchmark(
     write_config(output, config)
     repair_csv(output / RESULTS_FILE, RESULT_COLUMNS)
     repair_csv(output / PREDICTIONS_FILE, PREDICTION_COLUMNS)
+    n_retried = drop_failed_rows(output / RESULTS_FILE, names, methods)
     done = read_results(output / RESULTS_FILE)
     done_keys = set(
         zip(done["dataset"], done["method"], done["repeat"], done["fold"], strict=True)
@@ -695,4 +702,5 @@ def plan_benchmark(
         n_total=n_done + len(tasks),
         n_done=n_done,
         _tasks=tasks,
+        n_retried=n_retried,
     )

@@ -6,7 +6,9 @@ killed run loses at most the task in flight. A kill can leave half a line at
 the end of a file; :func:`repair_csv` cuts it off before the run resumes.
 A task counts as done once its line is in ``results.csv``; its predictions
 are written first, so a task interrupted between the two is computed again
-and its prediction rows, now present twice, are deduplicated on reading.
+and its prediction rows, now present twice, are deduplicated on reading. A
+task that failed (an error row) is dropped by :func:`drop_failed_rows` and
+computed again when the run resumes.
 """
 
 from __future__ import annotations
@@ -99,6 +101,35 @@ def read_results(path: Path) -> pd.DataFrame:
         na_values={col: [""] for col in RESULT_COLUMNS if col not in _TEXT_COLUMNS},
     )
     return frame.drop_duplicates(KEY_COLUMNS, keep="last").reset_index(drop=True)
+
+
+def drop_failed_rows(path: Path, datasets: list[str], methods: list[str]) -> int:
+    """Remove the error rows of ``datasets`` x ``methods`` from ``results.csv``.
+
+    A fold that failed (an error row, NaN scores) is not done: resuming
+    computes it again, which recovers from passing failures (memory, a killed
+    worker) and picks up a fixed method. The file is rewritten atomically,
+    and only when there is something to remove.
+
+    Returns
+    -------
+    int
+        How many rows were removed.
+    """
+    if not path.exists():
+        return 0
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    failed = (
+        (frame["error"] != "")
+        & frame["dataset"].isin(datasets)
+        & frame["method"].isin(methods)
+    )
+    n_failed = int(failed.sum())
+    if n_failed:
+        tmp = path.with_name(path.name + ".tmp")
+        frame[~failed].to_csv(tmp, index=False, lineterminator="\n")
+        os.replace(tmp, path)
+    return n_failed
 
 
 def read_predictions(path: Path, done: pd.DataFrame) -> pd.DataFrame:
