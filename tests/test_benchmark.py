@@ -29,6 +29,7 @@ from skfocal.benchmark import (
     TableSource,
     _harness,
     _methods,
+    _store,
     average_precision,
     average_ranks,
     critical_difference,
@@ -41,7 +42,12 @@ from skfocal.benchmark import (
     wilcoxon_holm,
     write_report,
 )
-from skfocal.benchmark._store import KEY_COLUMNS, read_predictions, read_results
+from skfocal.benchmark._store import (
+    KEY_COLUMNS,
+    RESULT_COLUMNS,
+    read_predictions,
+    read_results,
+)
 
 FAST_METHODS = ["ce", "focal", "smote", "rus", "logreg_balanced"]
 METRIC_COLUMNS = list(METRICS)
@@ -681,6 +687,87 @@ def test_report_names_a_winner_per_metric_and_draws_plots(reference_run):
     for plot in ["critical_difference.png", "scores.png", "pr_curves.png"]:
         assert (reference_run / plot).stat().st_size > 0
         assert f"![{plot}]({plot})" in summary
+
+
+def _write_synthetic_run(output: Path, scores: dict[str, list[list[float]]]) -> Path:
+    """A benchmark directory whose ``scores[method][dataset]`` are fold scores."""
+    methods = list(scores)
+    n_datasets = len(scores[methods[0]])
+    n_folds = len(scores[methods[0]][0])
+    datasets = [f"d{i}" for i in range(n_datasets)]
+    rows = []
+    for method, per_dataset in scores.items():
+        for dataset, folds in zip(datasets, per_dataset, strict=True):
+            for fold, score in enumerate(folds):
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "method": method,
+                        "repeat": 0,
+                        "fold": fold,
+                        **dict.fromkeys(METRIC_COLUMNS, score),
+                        "fit_time": 1.0,
+                        "predict_time": 0.1,
+                        "n_train": 90,
+                        "n_test": 30,
+                        "error": "ValueError: failed" if math.isnan(score) else "",
+                    }
+                )
+    output.mkdir()
+    pd.DataFrame(rows, columns=RESULT_COLUMNS).to_csv(
+        output / "results.csv", index=False
+    )
+    _store.write_config(
+        output,
+        {
+            "format": 1,
+            "protocol": {
+                "folds": n_folds,
+                "repeats": 1,
+                "seed": 0,
+                "max_epochs": 5,
+                "tune": False,
+            },
+            "datasets": {name: {"source": "bundled"} for name in datasets},
+            "methods": methods,
+        },
+    )
+    return output
+
+
+def test_no_nemenyi_test_when_friedman_does_not_reject(tmp_path):
+    # Each method wins on two of six datasets: equal average ranks, p = 1.
+    rotation = [[0.9, 0.8, 0.7], [0.8, 0.7, 0.9], [0.7, 0.9, 0.8]] * 2
+    scores = {name: [[row[i]] * 2 for row in rotation] for i, name in enumerate("abc")}
+    summary = write_report(_write_synthetic_run(tmp_path / "run", scores))
+    text = summary.read_text()
+    assert "Friedman chi-square = 0.00, p = 1.000" in text
+    assert "does not reject equal ranks at α = 0.05" in text
+    assert "Nemenyi critical difference" not in text
+
+
+def test_nemenyi_test_follows_a_friedman_rejection(tmp_path):
+    # "a" beats "b" beats "c" on all six datasets: Friedman p < 0.05.
+    scores = {"a": [[0.9] * 2] * 6, "b": [[0.8] * 2] * 6, "c": [[0.7] * 2] * 6}
+    text = write_report(_write_synthetic_run(tmp_path / "run", scores)).read_text()
+    cd = critical_difference(n_methods=3, n_datasets=6)
+    assert f"Nemenyi critical difference (α = 0.05): {cd:.2f}" in text
+    assert "does not reject" not in text
+
+
+def test_report_counts_failed_folds_next_to_the_mean(tmp_path):
+    scores = {
+        "a": [[0.9, math.nan, 0.7]] * 3,
+        "b": [[0.6, 0.5, 0.4]] * 3,
+        "c": [[math.nan] * 3] * 3,
+    }
+    text = write_report(_write_synthetic_run(tmp_path / "run", scores)).read_text()
+    table = text.split("### average precision\n", 2)[2].split("###")[0]
+    row_a = next(line for line in table.splitlines() if line.startswith("| a |"))
+    row_c = next(line for line in table.splitlines() if line.startswith("| c |"))
+    assert row_a.count("**0.800 ± 0.141** (1 failed)") == 3
+    assert row_c.count("failed") == 3
+    assert "(3 failed)" not in row_c
 
 
 def test_benchmark_extra_missing_says_what_to_install(monkeypatch):

@@ -65,7 +65,8 @@ def _draw_critical_difference(ax, average_ranks: pd.Series, cd: float, title: st
             va="center",
             fontsize=8,
         )
-    if np.isfinite(cd):
+    if not np.isnan(cd):
+        # An infinite cd (Friedman did not reject) joins every method.
         for j, (start, end) in enumerate(_cliques(values, cd)):
             ax.hlines(
                 -0.06 - 0.05 * j,
@@ -84,14 +85,17 @@ def plot_critical_difference(
 
     Methods hang from their average rank (1 is the best, on the left); thick
     red bars join methods whose ranks differ by less than the Nemenyi
-    critical difference, i.e. that the test cannot tell apart.
+    critical difference, i.e. that the test cannot tell apart. An infinite
+    critical difference (the Friedman test did not reject, so there is no
+    post-hoc test) joins every method with one bar.
 
     Parameters
     ----------
     ranks : dict
         Metric label to the average rank of each method.
     cds : dict
-        Metric label to its critical difference; NaN draws no bar.
+        Metric label to its critical difference; NaN draws no bar, infinity
+        one bar under every method.
     path : pathlib.Path
         PNG file to write.
     n_datasets : int
@@ -111,7 +115,8 @@ def plot_critical_difference(
             ax,
             average,
             cds[label],
-            f"{label}: average ranks over {n_datasets} dataset(s)",
+            f"{label}: average ranks over {n_datasets} dataset(s)"
+            + ("; Friedman test: no difference" if cds[label] == math.inf else ""),
         )
     fig.savefig(path, dpi=_DPI)
     return path

@@ -103,8 +103,23 @@ def summary_tables(
     return means, sds
 
 
-def _mean_sd(means: pd.DataFrame, sds: pd.DataFrame) -> pd.DataFrame:
-    """Methods as rows, datasets as columns, the best mean per dataset bold."""
+def _failed_folds(
+    results: pd.DataFrame, metric: str, datasets: Sequence[str], methods: Sequence[str]
+) -> pd.DataFrame:
+    """Folds with a NaN ``metric`` per dataset (rows) and method (columns)."""
+    failed = results[metric].isna().groupby([results["dataset"], results["method"]])
+    table = failed.sum().unstack("method")
+    return table.reindex(index=list(datasets), columns=list(methods)).fillna(0)
+
+
+def _mean_sd(
+    means: pd.DataFrame, sds: pd.DataFrame, n_failed: pd.DataFrame
+) -> pd.DataFrame:
+    """Methods as rows, datasets as columns, the best mean per dataset bold.
+
+    A mean over fewer folds than planned says how many failed: it is not
+    comparable with the others as it stands.
+    """
     cells = pd.DataFrame(index=means.columns, columns=means.index, dtype=object)
     for dataset in means.index:
         best = means.loc[dataset].max()
@@ -114,7 +129,11 @@ def _mean_sd(means: pd.DataFrame, sds: pd.DataFrame) -> pd.DataFrame:
                 cells.loc[method, dataset] = "failed"
                 continue
             text = f"{mean:.3f} ± {sd:.3f}" if np.isfinite(sd) else f"{mean:.3f}"
-            cells.loc[method, dataset] = f"**{text}**" if mean == best else text
+            text = f"**{text}**" if mean == best else text
+            failed = int(n_failed.loc[dataset, method])
+            if failed:
+                text += f" ({failed} failed)"
+            cells.loc[method, dataset] = text
     return cells
 
 
@@ -276,11 +295,14 @@ def write_report(
         ranks = average_ranks(table)
         friedman = friedman_test(table)
         pairwise = wilcoxon_holm(table, reference=ranks.index[0])
-        cd = (
-            critical_difference(len(methods), len(table))
-            if len(methods) >= 2
-            else math.nan
-        )
+        if len(methods) < 2:
+            cd = math.nan
+        elif friedman.pvalue >= _ALPHA:
+            # Demšar (2006): the Nemenyi post-hoc test only follows a Friedman
+            # test that rejects; otherwise no two methods are told apart.
+            cd = math.inf
+        else:
+            cd = critical_difference(len(methods), len(table))
         analyses[metric] = (table, ranks, friedman, pairwise, cd)
 
     lines += ["## Winners", ""]
@@ -327,6 +349,12 @@ def write_report(
                 f"Nemenyi critical difference (α = {_ALPHA}): {cd:.2f}; "
                 "see `critical_difference.png`."
             )
+        elif cd == math.inf:
+            lines.append(
+                f"The Friedman test does not reject equal ranks at α = {_ALPHA}, "
+                "so there is no Nemenyi post-hoc test: `critical_difference.png` "
+                "joins every method."
+            )
         lines += [
             "",
             f"Wilcoxon signed-rank tests against `{ranks.index[0]}` over the "
@@ -352,12 +380,19 @@ def write_report(
         else:
             lines += ["(only one method)", ""]
 
-    lines += ["## Scores per dataset", "", "Mean ± sd over folds; best in bold.", ""]
+    lines += [
+        "## Scores per dataset",
+        "",
+        "Mean ± sd over the folds that did not fail (how many failed, if any, "
+        "follows in brackets); best in bold.",
+        "",
+    ]
     for metric, (means, sds) in tables.items():
+        n_failed = _failed_folds(results, metric, datasets, methods)
         lines += [
             f"### {METRICS[metric]}",
             "",
-            _markdown(_mean_sd(means, sds), "method"),
+            _markdown(_mean_sd(means, sds, n_failed), "method"),
             "",
         ]
 
