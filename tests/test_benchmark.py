@@ -58,27 +58,9 @@ METRIC_COLUMNS = list(METRICS)
 # ---------------------------------------------------------------------------
 
 
-def _table(n_samples: int, class_sizes: dict[str, int], seed: int) -> pd.DataFrame:
-    """A user table: numeric and categorical features, NaNs, string labels."""
-    rng = np.random.default_rng(seed)
-    labels = np.concatenate([[name] * size for name, size in class_sizes.items()])
-    rng.shuffle(labels)
-    codes = pd.factorize(labels, sort=True)[0]
-    signal = rng.normal(size=n_samples) + 1.5 * codes
-    noisy = rng.normal(size=n_samples)
-    noisy[rng.random(n_samples) < 0.1] = np.nan
-    colour = rng.choice(["red", "green", "blue"], size=n_samples).astype(object)
-    colour[rng.random(n_samples) < 0.1] = None
-    return pd.DataFrame(
-        {"signal": signal, "noisy": noisy, "colour": colour, "label": labels}
-    )
-
-
 @pytest.fixture(scope="module")
-def binary_csv(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "churn.csv"
-    _table(120, {"stay": 90, "churn": 30}, seed=0).to_csv(path, index=False)
-    return path
+def binary_csv(write_user_table) -> Path:
+    return write_user_table({"stay": 90, "churn": 30}, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -451,11 +433,12 @@ def test_resume_refuses_another_configuration(reference_run, binary_csv, tmp_pat
         )
 
 
-def test_resume_refuses_changed_data(reference_run, binary_csv, run_options, tmp_path):
+def test_resume_refuses_changed_data(
+    reference_run, run_options, write_user_table, tmp_path
+):
     output = tmp_path / "copy"
     shutil.copytree(reference_run, output)
-    changed = tmp_path / "churn.csv"
-    _table(120, {"stay": 90, "churn": 30}, seed=1).to_csv(changed, index=False)
+    changed = write_user_table({"stay": 90, "churn": 30}, seed=1)
     with pytest.raises(BenchmarkDirectoryError, match="came from other data"):
         plan_benchmark(
             [TableSource(str(changed), "label")],
@@ -631,9 +614,8 @@ def test_tune_records_the_chosen_hyperparameters(binary_csv, tmp_path):
     assert "## Tuned hyperparameters" in summary
 
 
-def test_multiclass_end_to_end(tmp_path):
-    path = tmp_path / "three.csv"
-    _table(90, {"a": 50, "b": 28, "c": 12}, seed=2).to_csv(path, index=False)
+def test_multiclass_end_to_end(write_user_table, tmp_path):
+    path = write_user_table({"a": 50, "b": 28, "c": 12}, seed=2, name="three")
     plan = plan_benchmark(
         [TableSource(str(path), "label")],
         ["ghm", "rus"],

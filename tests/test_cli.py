@@ -11,7 +11,6 @@ import typing
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from skorch.callbacks import Callback
@@ -24,18 +23,9 @@ METRIC_COLUMNS = list(METRICS)
 
 
 @pytest.fixture(scope="module")
-def data_csv(tmp_path_factory) -> Path:
+def data_csv(write_user_table) -> Path:
     """120 rows: string labels (30 'churn'), a categorical column, NaNs."""
-    rng = np.random.default_rng(0)
-    labels = np.array(["stay"] * 90 + ["churn"] * 30, dtype=object)
-    rng.shuffle(labels)
-    signal_column = rng.normal(size=120) + 1.5 * (labels == "churn")
-    signal_column[rng.random(120) < 0.1] = np.nan
-    plan = rng.choice(["basic", "pro", None], size=120)
-    frame = pd.DataFrame({"signal": signal_column, "plan": plan, "label": labels})
-    path = tmp_path_factory.mktemp("data") / "churn.csv"
-    frame.to_csv(path, index=False)
-    return path
+    return write_user_table({"stay": 90, "churn": 30}, seed=0)
 
 
 @pytest.fixture

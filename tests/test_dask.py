@@ -104,24 +104,9 @@ def client(cluster, worker_pids) -> Iterator[distributed.Client]:
 
 
 @pytest.fixture(scope="module")
-def table_csv(tmp_path_factory) -> Path:
+def table_csv(write_user_table) -> Path:
     """400 rows, string labels (100 'churn'), a categorical column, NaNs."""
-    rng = np.random.default_rng(0)
-    labels = np.array(["stay"] * 300 + ["churn"] * 100, dtype=object)
-    rng.shuffle(labels)
-    signal_column = rng.normal(size=400) + 1.5 * (labels == "churn")
-    signal_column[rng.random(400) < 0.1] = np.nan
-    frame = pd.DataFrame(
-        {
-            "signal": signal_column,
-            "noise": rng.normal(size=400),
-            "plan": rng.choice(["basic", "pro", None], size=400),
-            "label": labels,
-        }
-    )
-    path = tmp_path_factory.mktemp("data") / "churn.csv"
-    frame.to_csv(path, index=False)
-    return path
+    return write_user_table({"stay": 300, "churn": 100}, seed=0)
 
 
 def _plan(table_csv: Path, output: Path, **options):
