@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import shutil
 import sys
 import typing
@@ -18,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV
 
+import skfocal
 from skfocal import ImbalancedMLPClassifier
 from skfocal.benchmark import (
     DEFAULT_METHODS,
@@ -431,6 +433,45 @@ def test_resume_refuses_another_configuration(reference_run, binary_csv, tmp_pat
             max_epochs=3,
             seed=7,
         )
+
+
+def test_resume_refuses_other_mlp_settings(
+    reference_run, binary_csv, run_options, monkeypatch, tmp_path
+):
+    output = tmp_path / "copy"
+    shutil.copytree(reference_run, output)
+    monkeypatch.setitem(_methods.MLP_DEFAULTS, "lr", 0.01)
+    with pytest.raises(
+        BenchmarkDirectoryError,
+        match=r"other MLP settings \(lr 0\.001 there, 0\.01 now\) by skfocal "
+        + re.escape(skfocal.__version__),
+    ):
+        plan_benchmark(
+            [TableSource(str(binary_csv), "label")],
+            ["ce"],
+            output=output,
+            **run_options,
+        )
+
+
+def test_directory_without_recorded_mlp_settings_is_resumed(
+    reference_run, binary_csv, run_options, tmp_path
+):
+    output = tmp_path / "copy"
+    shutil.copytree(reference_run, output)
+    config = _store.read_config(output)
+    del config["mlp"], config["skfocal_versions"]
+    _store.write_config(output, config)
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        FAST_METHODS,
+        output=output,
+        **run_options,
+    )
+    assert plan.n_missing == 0
+    stored = _store.read_config(output)
+    assert stored["mlp"]["hidden_layer_sizes"] == [64, 64]
+    assert stored["skfocal_versions"] == [skfocal.__version__]
 
 
 def test_resume_refuses_changed_data(

@@ -33,7 +33,14 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold
 from tqdm import tqdm
 
-from skfocal.benchmark._methods import DEFAULT_METHODS, METHODS, make_method
+from skfocal import __version__
+from skfocal.benchmark._methods import (
+    DEFAULT_METHODS,
+    EARLY_STOPPING_MIN_ROWS,
+    METHODS,
+    MLP_DEFAULTS,
+    make_method,
+)
 from skfocal.benchmark._metrics import METRICS, score_predictions
 from skfocal.benchmark._store import (
     CONFIG_FILE,
@@ -491,10 +498,11 @@ class BenchmarkPlan:
 def _merge_config(output: Path, config: dict) -> dict:
     """Check ``config`` against the directory's, return what to store.
 
-    The protocol (folds, repeats, seed, epochs, tuning) must match exactly,
-    since mixing protocols would make the rows incomparable. New datasets and
-    methods may be added: their tasks use the same folds and seeds, so the
-    extended grid is what one run with all of them would have produced.
+    The protocol (folds, repeats, seed, epochs, tuning) and the MLP settings
+    must match exactly, since mixing them would make the rows incomparable.
+    New datasets and methods may be added: their tasks use the same folds and
+    seeds, so the extended grid is what one run with all of them would have
+    produced. The skfocal versions that wrote to the directory are listed.
     """
     previous = read_config(output)
     if previous is None:
@@ -521,6 +529,20 @@ def _merge_config(output: Path, config: dict) -> dict:
             f"({'; '.join(differences)}); rerun with the same options to resume, "
             "or choose a new --output directory."
         )
+    # Directories written before the MLP settings were recorded have none.
+    old_mlp = previous.get("mlp", config["mlp"])
+    if old_mlp != config["mlp"]:
+        changed = [
+            f"{key} {old_mlp.get(key)!r} there, {value!r} now"
+            for key, value in config["mlp"].items()
+            if old_mlp.get(key) != value
+        ]
+        raise BenchmarkDirectoryError(
+            f"'{output}' was computed with other MLP settings "
+            f"({'; '.join(changed)}) by skfocal "
+            f"{', '.join(previous.get('skfocal_versions', ['(unknown)']))}; "
+            "choose a new --output directory."
+        )
     for name, fingerprint in config["datasets"].items():
         stored = previous["datasets"].get(name)
         if stored is None:
@@ -536,6 +558,12 @@ def _merge_config(output: Path, config: dict) -> dict:
             )
     return {
         **previous,
+        "mlp": config["mlp"],
+        "skfocal_versions": list(
+            dict.fromkeys(
+                [*previous.get("skfocal_versions", []), *config["skfocal_versions"]]
+            )
+        ),
         "datasets": {**previous["datasets"], **config["datasets"]},
         "methods": list(dict.fromkeys([*previous["methods"], *config["methods"]])),
     }
@@ -648,6 +676,15 @@ def plan_benchmark(
             "max_epochs": int(max_epochs),
             "tune": bool(tune),
         },
+        # What else decides the numbers; JSON has lists, not tuples.
+        "mlp": {
+            **{
+                key: list(value) if isinstance(value, tuple) else value
+                for key, value in MLP_DEFAULTS.items()
+            },
+            "early_stopping_min_rows": EARLY_STOPPING_MIN_ROWS,
+        },
+        "skfocal_versions": [__version__],
         "datasets": {
             name: _fingerprint(source)
             for name, source in zip(names, sources, strict=True)

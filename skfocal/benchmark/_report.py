@@ -279,6 +279,8 @@ def write_report(
         "(NaN scores, see below).",
         "",
     ]
+    if config.get("skfocal_versions"):
+        lines += [f"Computed by skfocal {', '.join(config['skfocal_versions'])}.", ""]
     if len(results) < expected:
         lines += [
             "**The run is incomplete**: rerun the same command to compute the "
