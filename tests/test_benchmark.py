@@ -707,6 +707,7 @@ def test_report_names_a_winner_per_metric_and_draws_plots(reference_run):
         assert any(f"`{method}`" in line for method in FAST_METHODS)
     # One dataset: no Friedman test, said in words.
     assert "the Friedman test needs at least 2 datasets" in summary
+    assert f"Computed by skfocal {skfocal.__version__}." in summary
     for plot in ["critical_difference.png", "scores.png", "pr_curves.png"]:
         assert (reference_run / plot).stat().st_size > 0
         assert f"![{plot}]({plot})" in summary
