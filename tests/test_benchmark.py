@@ -84,6 +84,14 @@ def reference_run(binary_csv, run_options, tmp_path_factory) -> Path:
     return output
 
 
+@pytest.fixture
+def reference_copy(reference_run, tmp_path) -> Path:
+    """A copy of the reference run that a test may change."""
+    output = tmp_path / "copy"
+    shutil.copytree(reference_run, output)
+    return output
+
+
 def _metrics_table(output: Path) -> pd.DataFrame:
     frame = read_results(output / "results.csv")
     return frame.sort_values(KEY_COLUMNS).reset_index(drop=True)[
@@ -390,10 +398,9 @@ def test_parallel_workers_give_the_same_numbers(
 
 
 def test_resume_after_truncation_completes_without_duplicates(
-    reference_run, binary_csv, run_options, tmp_path
+    reference_run, reference_copy, binary_csv, run_options
 ):
-    output = tmp_path / "resumed"
-    shutil.copytree(reference_run, output)
+    output = reference_copy
     # A run killed mid-write: keep the header and 7 rows, then half a line;
     # the predictions file also ends in the middle of a line.
     lines = (output / "results.csv").read_text().splitlines(keepends=True)
@@ -420,9 +427,8 @@ def test_resume_after_truncation_completes_without_duplicates(
     assert predictions.groupby("method")["row"].count().eq(120).all()
 
 
-def test_resume_refuses_another_configuration(reference_run, binary_csv, tmp_path):
-    output = tmp_path / "copy"
-    shutil.copytree(reference_run, output)
+def test_resume_refuses_another_configuration(reference_copy, binary_csv):
+    output = reference_copy
     with pytest.raises(BenchmarkDirectoryError, match=r"another configuration.*folds"):
         plan_benchmark(
             [TableSource(str(binary_csv), "label")],
@@ -436,10 +442,9 @@ def test_resume_refuses_another_configuration(reference_run, binary_csv, tmp_pat
 
 
 def test_resume_refuses_other_mlp_settings(
-    reference_run, binary_csv, run_options, monkeypatch, tmp_path
+    reference_copy, binary_csv, run_options, monkeypatch
 ):
-    output = tmp_path / "copy"
-    shutil.copytree(reference_run, output)
+    output = reference_copy
     monkeypatch.setitem(_methods.MLP_DEFAULTS, "lr", 0.01)
     with pytest.raises(
         BenchmarkDirectoryError,
@@ -455,10 +460,9 @@ def test_resume_refuses_other_mlp_settings(
 
 
 def test_directory_without_recorded_mlp_settings_is_resumed(
-    reference_run, binary_csv, run_options, tmp_path
+    reference_copy, binary_csv, run_options
 ):
-    output = tmp_path / "copy"
-    shutil.copytree(reference_run, output)
+    output = reference_copy
     config = _store.read_config(output)
     del config["mlp"], config["skfocal_versions"]
     _store.write_config(output, config)
@@ -474,11 +478,8 @@ def test_directory_without_recorded_mlp_settings_is_resumed(
     assert stored["skfocal_versions"] == [skfocal.__version__]
 
 
-def test_resume_refuses_changed_data(
-    reference_run, run_options, write_user_table, tmp_path
-):
-    output = tmp_path / "copy"
-    shutil.copytree(reference_run, output)
+def test_resume_refuses_changed_data(reference_copy, run_options, write_user_table):
+    output = reference_copy
     changed = write_user_table({"stay": 90, "churn": 30}, seed=1)
     with pytest.raises(BenchmarkDirectoryError, match="came from other data"):
         plan_benchmark(
@@ -490,10 +491,9 @@ def test_resume_refuses_changed_data(
 
 
 def test_directory_can_be_extended_with_methods(
-    reference_run, binary_csv, run_options, tmp_path
+    reference_copy, binary_csv, run_options
 ):
-    output = tmp_path / "copy"
-    shutil.copytree(reference_run, output)
+    output = reference_copy
     plan = plan_benchmark(
         [TableSource(str(binary_csv), "label")],
         ["ce", "balanced_ce"],
