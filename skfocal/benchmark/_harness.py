@@ -495,6 +495,15 @@ class BenchmarkPlan:
         ).reset_index(drop=True)
 
 
+def _differences(stored: dict, current: dict) -> list[str]:
+    """``"key <stored> there, <current> now"`` for every key whose value differs."""
+    return [
+        f"{key} {stored.get(key)!r} there, {current.get(key)!r} now"
+        for key in dict.fromkeys([*current, *stored])
+        if stored.get(key) != current.get(key)
+    ]
+
+
 def _merge_config(output: Path, config: dict) -> dict:
     """Check ``config`` against the directory's, return what to store.
 
@@ -517,12 +526,7 @@ def _merge_config(output: Path, config: dict) -> dict:
             f"'{output / CONFIG_FILE}' was written by another version of the "
             "benchmark; use a new --output directory."
         )
-    old, new = previous["protocol"], config["protocol"]
-    differences = [
-        f"{key} {old.get(key)!r} there, {new[key]!r} now"
-        for key in new
-        if old.get(key) != new[key]
-    ]
+    differences = _differences(previous["protocol"], config["protocol"])
     if differences:
         raise BenchmarkDirectoryError(
             f"'{output}' holds a benchmark with another configuration "
@@ -530,13 +534,8 @@ def _merge_config(output: Path, config: dict) -> dict:
             "or choose a new --output directory."
         )
     # Directories written before the MLP settings were recorded have none.
-    old_mlp = previous.get("mlp", config["mlp"])
-    if old_mlp != config["mlp"]:
-        changed = [
-            f"{key} {old_mlp.get(key)!r} there, {value!r} now"
-            for key, value in config["mlp"].items()
-            if old_mlp.get(key) != value
-        ]
+    changed = _differences(previous.get("mlp", config["mlp"]), config["mlp"])
+    if changed:
         raise BenchmarkDirectoryError(
             f"'{output}' was computed with other MLP settings "
             f"({'; '.join(changed)}) by skfocal "
