@@ -67,6 +67,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 __all__ = [
     "SUITES",
+    "column_kinds",
     "get_suite",
     "list_datasets",
     "load_dataset",
@@ -628,6 +629,61 @@ def _as_object(X: pd.DataFrame) -> pd.DataFrame:
     return X.astype(object).where(X.notna(), np.nan)
 
 
+def column_kinds(X: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Split the columns of a feature frame into numeric and categorical ones.
+
+    Bool, category, object and string columns are categorical; other numeric
+    columns are numeric. :func:`make_preprocessor` and the tree methods of
+    the benchmark use the same split.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+
+    Returns
+    -------
+    numeric, categorical : list of str
+        Column names, in frame order.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not a DataFrame.
+    ValueError
+        If ``X`` has no columns or a column of another dtype (e.g. datetime).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfocal.datasets import column_kinds
+    >>> column_kinds(pd.DataFrame({"x": [1.0], "c": ["a"], "b": [True]}))
+    (['x'], ['c', 'b'])
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
+    if X.shape[1] == 0:
+        raise ValueError("X has no columns to preprocess.")
+    numeric: list[str] = []
+    categorical: list[str] = []
+    unsupported: list[str] = []
+    for col in X.columns:
+        dtype = X[col].dtype
+        if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+            categorical.append(col)
+        elif pd.api.types.is_numeric_dtype(dtype):
+            numeric.append(col)
+        elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            categorical.append(col)
+        else:
+            unsupported.append(f"{col} ({dtype})")
+    if unsupported:
+        raise ValueError(
+            "Columns with unsupported dtypes (convert or drop them first): "
+            + ", ".join(unsupported)
+        )
+    return numeric, categorical
+
+
 def make_preprocessor(X: pd.DataFrame) -> ColumnTransformer:
     """Build an unfitted preprocessing transformer for a feature frame.
 
@@ -664,28 +720,7 @@ def make_preprocessor(X: pd.DataFrame) -> ColumnTransformer:
     >>> make_preprocessor(X).fit_transform(X).shape
     (3, 3)
     """
-    if not isinstance(X, pd.DataFrame):
-        raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
-    if X.shape[1] == 0:
-        raise ValueError("X has no columns to preprocess.")
-    numeric: list[str] = []
-    categorical: list[str] = []
-    unsupported: list[str] = []
-    for col in X.columns:
-        dtype = X[col].dtype
-        if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-            categorical.append(col)
-        elif pd.api.types.is_numeric_dtype(dtype):
-            numeric.append(col)
-        elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-            categorical.append(col)
-        else:
-            unsupported.append(f"{col} ({dtype})")
-    if unsupported:
-        raise ValueError(
-            "Columns with unsupported dtypes (convert or drop them first): "
-            + ", ".join(unsupported)
-        )
+    numeric, categorical = column_kinds(X)
     transformers = []
     if numeric:
         transformers.append(

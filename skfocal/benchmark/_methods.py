@@ -28,6 +28,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from skfocal.benchmark._metrics import average_precision
+from skfocal.benchmark._trees import TreePreprocessor, lightgbm, xgboost
 from skfocal.classifier import ImbalancedMLPClassifier
 from skfocal.datasets import make_preprocessor
 
@@ -200,12 +201,19 @@ class MethodSpec:
     grid : dict
         The ``--tune`` grid, keys relative to the pipeline (``"classifier__"``,
         ``"sampler__"``); empty if the method is not tuned.
+    preprocessor : callable
+        ``preprocessor(X) -> transformer``, unfitted, built from the feature
+        frame's columns: :func:`skfocal.datasets.make_preprocessor` (impute,
+        scale, one-hot) by default; trees use
+        :class:`~skfocal.benchmark._trees.TreePreprocessor` (missing values
+        and categories handled by the booster).
     """
 
     description: str
     family: str
     build: Callable[[int, dict], tuple[typing.Any, typing.Any]]
     grid: dict[str, list] = field(default_factory=dict)
+    preprocessor: Callable[[pd.DataFrame], typing.Any] = make_preprocessor
 
 
 def _mlp(loss: str, **params) -> Callable[[int, dict], tuple[None, typing.Any]]:
@@ -232,6 +240,10 @@ def _reference(make_classifier: Callable[[int], typing.Any]) -> Callable:
         return None, make_classifier(random_state)
 
     return build
+
+
+def _tree_preprocessor(X: pd.DataFrame) -> TreePreprocessor:
+    return TreePreprocessor()
 
 
 def _clamped(kind: str) -> Callable[[int], ClampedNeighborsSampler]:
@@ -316,6 +328,19 @@ METHODS: dict[str, MethodSpec] = {
         "reference",
         _reference(lambda seed: EasyEnsembleClassifier(random_state=seed)),
     ),
+    "lightgbm": MethodSpec(
+        "LightGBM (100 trees, class_weight='balanced', native categoricals)",
+        "reference",
+        _reference(lightgbm),
+        preprocessor=_tree_preprocessor,
+    ),
+    "xgboost": MethodSpec(
+        "XGBoost (100 trees, hist; scale_pos_weight = n_neg / n_pos for binary, "
+        "balanced sample weights for multi-class; native categoricals)",
+        "reference",
+        _reference(xgboost),
+        preprocessor=_tree_preprocessor,
+    ),
 }
 
 #: Methods of a run when ``--methods`` is not given: all of them.
@@ -323,7 +348,8 @@ DEFAULT_METHODS: tuple[str, ...] = tuple(METHODS)
 
 #: Methods of ``skfocal benchmark --suite quick`` when ``--methods`` is not
 #: given: every loss, one random over-sampler, one synthetic over-sampler, one
-#: under-sampler and two references. It leaves out the slowest methods
+#: under-sampler and the four references but the slow easy ensemble. It
+#: leaves out the slowest methods
 #: (``easy_ensemble`` alone costs a quarter of the full list) and the SMOTE
 #: variants, which halves the run, so that the quick suite stays a few
 #: minutes on 2 busy cores.
@@ -337,6 +363,8 @@ QUICK_METHODS: tuple[str, ...] = (
     "rus",
     "logreg_balanced",
     "balanced_rf",
+    "lightgbm",
+    "xgboost",
 )
 
 
@@ -417,7 +445,7 @@ def make_method(
         "early_stopping": rows >= EARLY_STOPPING_MIN_ROWS,
     }
     sampler, classifier = spec.build(random_state, mlp_params)
-    steps = [("preprocessor", make_preprocessor(X))]
+    steps = [("preprocessor", spec.preprocessor(X))]
     if sampler is not None:
         steps.append(("sampler", sampler))
     steps.append(("classifier", classifier))
