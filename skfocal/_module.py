@@ -17,6 +17,56 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
+def dense_layers(
+    n_inputs: int,
+    n_outputs: int,
+    hidden_layer_sizes: Sequence[int],
+    activation: str,
+    dropout: float,
+) -> list[nn.Module]:
+    """Layers of a fully connected network: ``Linear``, activation, dropout.
+
+    The one place that fixes the order in which the layers (and hence their
+    random initial weights) are created, so that every network built from it
+    with the same seed starts from the same weights.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Width of the input.
+    n_outputs : int
+        Width of the last ``Linear`` layer (the logits).
+    hidden_layer_sizes : sequence of int
+        Width of each hidden layer; empty for a linear model.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}
+        Non-linearity after each hidden layer.
+    dropout : float
+        Dropout probability after each hidden activation; no ``Dropout``
+        layer when 0.
+
+    Returns
+    -------
+    list of torch.nn.Module
+        The layers, ready for ``torch.nn.Sequential``.
+
+    Examples
+    --------
+    >>> from skfocal._module import dense_layers
+    >>> [type(m).__name__ for m in dense_layers(4, 1, (8,), "relu", 0.1)]
+    ['Linear', 'ReLU', 'Dropout', 'Linear']
+    """
+    layers: list[nn.Module] = []
+    width = n_inputs
+    for size in hidden_layer_sizes:
+        layers.append(nn.Linear(width, int(size)))
+        layers.append(ACTIVATIONS[activation]())
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = int(size)
+    layers.append(nn.Linear(width, n_outputs))
+    return layers
+
+
 class MLP(nn.Module):
     """Fully connected network that returns logits.
 
@@ -50,17 +100,15 @@ class MLP(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        width = n_features
-        for size in hidden_layer_sizes:
-            layers.append(nn.Linear(width, int(size)))
-            layers.append(ACTIVATIONS[activation]())
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = int(size)
-        layers.append(nn.Linear(width, n_outputs))
+        layers = dense_layers(
+            n_features, n_outputs, hidden_layer_sizes, activation, dropout
+        )
         self.layers = nn.Sequential(*layers)
         self.n_outputs = n_outputs
+        # One member: the contract shared with the ensemble backbone
+        # (``skfocal._backbone.TabularMLP``), whose logits gain a member axis
+        # when ``n_members > 1``.
+        self.n_members = 1
 
     def forward(self, X: Tensor, sample_weight: Tensor | None = None) -> Tensor:
         # sample_weight travels with the batch for the loss; the network

@@ -1,0 +1,239 @@
+"""The numeric-input transform of the tabular backbone (numpy and scikit-learn).
+
+Fitted on the training data only, inside the estimator's ``fit``, so that
+cross-validation never sees test statistics.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["INPUT_TRANSFORMS", "InputScaler", "smooth_clip"]
+
+INPUT_TRANSFORMS = ("none", "standard", "robust_smooth_clip")
+
+# RealMLP's smooth clipping maps the real line onto (-3, 3).
+SMOOTH_CLIP_BOUND = 3.0
+
+# Rows transformed at a time: the float64 scratch space stays at a few MB
+# whatever the table's size, so transforming costs one float32 copy of X.
+_CHUNK_ROWS = 16_384
+
+
+def smooth_clip(values: np.ndarray) -> np.ndarray:
+    """RealMLP's smooth clipping ``x / sqrt(1 + (x / 3) ** 2)``, in place.
+
+    Written with ``np.hypot`` so that huge values map to about +-3 instead of
+    overflowing ``(x / 3) ** 2`` to infinity (which would give 0).
+
+    Parameters
+    ----------
+    values : ndarray of float
+        Robustly scaled values; overwritten.
+
+    Returns
+    -------
+    ndarray
+        ``values``, clipped smoothly into (-3, 3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfocal._preprocessing import smooth_clip
+    >>> smooth_clip(np.array([0.0, 3.0, 1e300])).round(4).tolist()
+    [0.0, 2.1213, 3.0]
+    """
+    values /= np.hypot(1.0, values / SMOOTH_CLIP_BOUND)
+    return values
+
+
+class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Scale numeric inputs for a neural network; float32 out.
+
+    Parameters
+    ----------
+    kind : {"none", "standard", "robust_smooth_clip"}, default="robust_smooth_clip"
+        ``"none"``: only the cast to float32. ``"standard"``: subtract the
+        mean, divide by the standard deviation (constant columns are only
+        centred, as scikit-learn's ``StandardScaler`` does).
+        ``"robust_smooth_clip"``: RealMLP's transform (Holzmüller et al.
+        2024), ``x_s = (x - median) / IQR`` then
+        ``x_s / sqrt(1 + (x_s / 3) ** 2)``. Columns whose interquartile range
+        is 0 (a one-hot column with few ones, a mostly-constant column) are
+        scaled by half their range, ``(max - min) / 2``, instead, and constant
+        columns map to 0, both as pytabkit's ``RobustScaleSmoothClipTransform``
+        does.
+
+    Attributes
+    ----------
+    center_ : ndarray of shape (n_features,)
+        Value subtracted from each column (0 for sparse input and ``"none"``).
+    scale_ : ndarray of shape (n_features,)
+        Factor each centred column is multiplied by (0 for a constant column
+        under ``"robust_smooth_clip"``).
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit``, when ``X`` had string column names.
+
+    Notes
+    -----
+    Sparse input is accepted and stays sparse: it is scaled without
+    centring (centring would fill in every zero). The robust statistics are
+    computed on all values, zeros included, and smooth clipping keeps zeros
+    at zero. NaN and infinite inputs are rejected.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfocal._preprocessing import InputScaler
+    >>> X = np.array([[-1.0, 7.0], [0.0, 7.0], [1.0, 7.0], [2.0, 7.0], [90.0, 7.0]])
+    >>> InputScaler().fit_transform(X).round(3)
+    array([[-0.949,  0.   ],
+           [-0.493,  0.   ],
+           [ 0.   ,  0.   ],
+           [ 0.493,  0.   ],
+           [ 2.993,  0.   ]], dtype=float32)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "kind": [StrOptions(set(INPUT_TRANSFORMS))]
+    }
+
+    def __init__(self, kind: str = "robust_smooth_clip") -> None:
+        self.kind = kind
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        # float32 out whatever comes in: what torch trains on.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None) -> InputScaler:
+        """Learn the per-column centre and scale from training data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs, finite.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : InputScaler
+        """
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
+        )
+        n_features = X.shape[1]
+        center = np.zeros(n_features)
+        scale = np.ones(n_features)
+        if self.kind == "standard":
+            if sp.issparse(X):
+                mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+                mean_of_squares = np.asarray(
+                    X.multiply(X).mean(axis=0), dtype=np.float64
+                ).ravel()
+                std = np.sqrt(np.maximum(mean_of_squares - mean**2, 0.0))
+            else:
+                center = X.mean(axis=0, dtype=np.float64)
+                std = X.std(axis=0, dtype=np.float64)
+            scale = 1.0 / np.where(std > 0, std, 1.0)
+        elif self.kind == "robust_smooth_clip":
+            low, median, high, spread = _quantile_statistics(X)
+            if not sp.issparse(X):
+                center = median
+            iqr = high - low
+            # pytabkit's rule: where the IQR is 0, scale by half the range;
+            # where that is 0 too (a constant column), multiply by 0 so that
+            # the column stays constant (0) on any later data.
+            iqr = np.where(iqr > 0, iqr, 0.5 * spread)
+            scale = np.zeros(n_features)
+            np.divide(1.0, iqr, out=scale, where=iqr > 0)
+        self.center_ = center
+        self.scale_ = scale
+        return self
+
+    def transform(self, X) -> np.ndarray | sp.spmatrix:
+        """Scale ``X`` with the statistics learned in ``fit``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs, finite.
+
+        Returns
+        -------
+        ndarray of float32, or CSR matrix of float32 for sparse input
+            The transformed inputs.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        if sp.issparse(X):
+            return self._transform_sparse(X)
+        if self.kind == "none":
+            return np.ascontiguousarray(X, dtype=np.float32)
+        out = np.empty(X.shape, dtype=np.float32)
+        for start in range(0, X.shape[0], _CHUNK_ROWS):
+            rows = slice(start, start + _CHUNK_ROWS)
+            chunk = (X[rows].astype(np.float64) - self.center_) * self.scale_
+            if self.kind == "robust_smooth_clip":
+                smooth_clip(chunk)
+            out[rows] = chunk
+        return out
+
+    def _transform_sparse(self, X: sp.spmatrix) -> sp.csr_matrix:
+        out = sp.csr_matrix(X, dtype=np.float64, copy=True)
+        if self.kind != "none":
+            out.data *= self.scale_[out.indices]
+            if self.kind == "robust_smooth_clip":
+                smooth_clip(out.data)
+            out.eliminate_zeros()
+        return out.astype(np.float32)
+
+
+def _quantile_statistics(
+    X: np.ndarray | sp.spmatrix,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per column: 25% quantile, median, 75% quantile, and max - min."""
+    if not sp.issparse(X):
+        low, median, high = np.quantile(X, [0.25, 0.5, 0.75], axis=0)
+        spread = X.max(axis=0).astype(np.float64) - X.min(axis=0)
+        return (
+            low.astype(np.float64),
+            median.astype(np.float64),
+            high.astype(np.float64),
+            spread,
+        )
+    # Sparse: one dense column at a time, implicit zeros included.
+    X = sp.csc_matrix(X)
+    statistics = np.zeros((4, X.shape[1]))
+    column = np.zeros(X.shape[0])
+    for index in range(X.shape[1]):
+        column[:] = 0.0
+        start, stop = X.indptr[index], X.indptr[index + 1]
+        column[X.indices[start:stop]] = X.data[start:stop]
+        statistics[:3, index] = np.quantile(column, [0.25, 0.5, 0.75])
+        statistics[3, index] = column.max() - column.min()
+    low, median, high, spread = statistics
+    return low, median, high, spread
