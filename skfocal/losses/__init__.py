@@ -39,6 +39,7 @@ References
    Loss Based on Effective Number of Samples", CVPR 2019.
 """
 
+from skfocal.losses._asymmetric import AsymmetricLoss, asymmetric_loss
 from skfocal.losses._focal import (
     BalancedCrossEntropyLoss,
     FocalLoss,
@@ -52,16 +53,24 @@ from skfocal.losses._ghm import (
     ghm_weights,
     ghmc_loss,
 )
+from skfocal.losses._ldam import LDAMLoss, ldam_loss, ldam_margins
+from skfocal.losses._logit_adjusted import LogitAdjustedLoss, logit_adjusted_loss
+from skfocal.losses._poly import Poly1Loss, poly1_loss
 from skfocal.losses._validation import AlphaLike, Reduction
 from skfocal.losses._weights import class_counts, class_prior, class_weights
 
 __all__ = [
     "AlphaLike",
+    "AsymmetricLoss",
     "BalancedCrossEntropyLoss",
     "FocalLoss",
     "GHMCLoss",
+    "LDAMLoss",
+    "LogitAdjustedLoss",
+    "Poly1Loss",
     "Reduction",
     "adaptive_gamma",
+    "asymmetric_loss",
     "balanced_cross_entropy",
     "class_counts",
     "class_prior",
@@ -70,4 +79,8 @@ __all__ = [
     "ghm_gradient_norm",
     "ghm_weights",
     "ghmc_loss",
+    "ldam_loss",
+    "ldam_margins",
+    "logit_adjusted_loss",
+    "poly1_loss",
 ]
