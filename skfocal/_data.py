@@ -4,23 +4,131 @@ skorch's default path builds every batch from ``Dataset.__getitem__`` calls,
 one per row, and a collate step: microseconds per row, which dominate the
 cost of a small MLP. Here X, y and the sample weights become tensors once, on
 the device that trains, and each batch is an index slice of them.
+
+Sparse X stays sparse on the device (:class:`SparseRows`, compressed rows);
+each batch is densified on its own, so memory grows with the number of
+stored values, not with ``n_samples * n_features``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+__all__ = ["BatchSliceIterator", "SparseRows", "TabularDataset"]
 
-def _rows(tensor: Tensor, index: Tensor) -> Tensor:
+
+class SparseRows:
+    """A CSR matrix as three device tensors, densified a batch of rows at a time.
+
+    Parameters
+    ----------
+    row_pointers : Tensor of shape (n_rows + 1,)
+        CSR ``indptr`` (int64).
+    columns : Tensor of shape (n_stored,)
+        CSR ``indices`` (int64).
+    values : Tensor of shape (n_stored,)
+        CSR ``data``.
+    n_columns : int
+        Width of the dense rows.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> import torch
+    >>> from skfocal._data import SparseRows
+    >>> rows = SparseRows.from_scipy(sp.csr_matrix([[0, 2.0], [3.0, 0]]), "cpu")
+    >>> rows.dense(torch.tensor([1, 0]))
+    tensor([[3., 0.],
+            [0., 2.]])
+    """
+
+    def __init__(
+        self, row_pointers: Tensor, columns: Tensor, values: Tensor, n_columns: int
+    ) -> None:
+        self.row_pointers = row_pointers
+        self.columns = columns
+        self.values = values
+        self.n_columns = n_columns
+
+    @classmethod
+    def from_scipy(
+        cls, matrix, device: str | torch.device, dtype: torch.dtype = torch.float32
+    ) -> SparseRows:
+        """Copy a scipy sparse matrix (any format) to ``device``."""
+        csr = sp.csr_matrix(matrix, copy=True)
+        # Duplicate entries would otherwise overwrite instead of adding up.
+        csr.sum_duplicates()
+        return cls(
+            torch.from_numpy(csr.indptr.astype(np.int64)).to(device),
+            torch.from_numpy(csr.indices.astype(np.int64)).to(device),
+            torch.from_numpy(csr.data).to(device=device, dtype=dtype),
+            csr.shape[1],
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.row_pointers.shape[0] - 1, self.n_columns)
+
+    @property
+    def device(self) -> torch.device:
+        return self.values.device
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _entries(self, index: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """For rows ``index``: each stored entry's output row and position."""
+        starts = self.row_pointers[index]
+        counts = self.row_pointers[index + 1] - starts
+        output_row = torch.repeat_interleave(
+            torch.arange(index.shape[0], device=index.device), counts
+        )
+        # Position of an entry = its row's start + its rank within the row.
+        first_of_row = torch.cumsum(counts, 0) - counts
+        rank = torch.arange(output_row.shape[0], device=index.device)
+        position = starts[output_row] + rank - first_of_row[output_row]
+        return output_row, position, counts
+
+    def dense(self, index: Tensor) -> Tensor:
+        """Rows ``index`` (an int64 tensor on this device) as a dense tensor."""
+        output_row, position, _ = self._entries(index)
+        out = torch.zeros(
+            (index.shape[0], self.n_columns),
+            dtype=self.values.dtype,
+            device=self.values.device,
+        )
+        out[output_row, self.columns[position]] = self.values[position]
+        return out
+
+    def subset(self, index: Tensor) -> SparseRows:
+        """Rows ``index`` as a new :class:`SparseRows` (still sparse)."""
+        _, position, counts = self._entries(index)
+        row_pointers = torch.zeros(
+            index.shape[0] + 1, dtype=torch.int64, device=index.device
+        )
+        torch.cumsum(counts, 0, out=row_pointers[1:])
+        return SparseRows(
+            row_pointers, self.columns[position], self.values[position], self.n_columns
+        )
+
+
+def _rows(tensor: Tensor | SparseRows, index: Tensor) -> Tensor:
+    if isinstance(tensor, SparseRows):
+        return tensor.dense(index)
     # index_select is about 2.5x faster than tensor[index] for a batch of rows.
     return torch.index_select(tensor, 0, index)
 
 
-def _slice(tensor: Tensor, index: slice) -> Tensor:
+def _slice(tensor: Tensor | SparseRows, index: slice) -> Tensor:
+    if isinstance(tensor, SparseRows):
+        start, stop, _ = index.indices(len(tensor))
+        return tensor.dense(torch.arange(start, stop, device=tensor.device))
     return tensor[index]
 
 
@@ -29,10 +137,30 @@ class TabularDataset(Dataset):
 
     Attributes are named ``features``/``target`` rather than ``X``/``y`` so
     that skorch does not copy the targets back to the host to infer classes.
+
+    Parameters
+    ----------
+    features : Tensor of shape (n_samples, n_features) or SparseRows
+        The inputs, on the training device.
+    target : Tensor of shape (n_samples,) or None
+        Encoded labels.
+    sample_weight : Tensor of shape (n_samples,) or None
+        Per-sample weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfocal._data import TabularDataset
+    >>> data = TabularDataset(torch.zeros(5, 2), torch.arange(5), None)
+    >>> data.batch(slice(0, 2))[1]
+    tensor([0, 1])
     """
 
     def __init__(
-        self, features: Tensor, target: Tensor | None, sample_weight: Tensor | None
+        self,
+        features: Tensor | SparseRows,
+        target: Tensor | None,
+        sample_weight: Tensor | None,
     ) -> None:
         self.features = features
         self.target = target
@@ -61,8 +189,13 @@ class TabularDataset(Dataset):
     def subset(self, index: Tensor) -> TabularDataset:
         """Rows ``index`` as a new dataset (index on any device)."""
         index = index.to(self.features.device)
+        features = (
+            self.features.subset(index)
+            if isinstance(self.features, SparseRows)
+            else self.features[index]
+        )
         return TabularDataset(
-            self.features[index],
+            features,
             None if self.target is None else self.target[index],
             None if self.sample_weight is None else self.sample_weight[index],
         )
@@ -85,6 +218,14 @@ class BatchSliceIterator:
     seed : int, default=0
         Seeds the permutation generator, so epochs are reproducible and the
         global torch RNG is left alone.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfocal._data import BatchSliceIterator, TabularDataset
+    >>> data = TabularDataset(torch.zeros(5, 2), torch.arange(5), None)
+    >>> [len(y) for _, y in BatchSliceIterator(data, batch_size=2)]
+    [2, 2, 1]
     """
 
     def __init__(

@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 import torch
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as make_imblearn_pipeline
@@ -448,8 +447,6 @@ def test_bad_input_errors(binary_data):
         clf.fit(X, np.linspace(0, 1, len(y)))
     with pytest.raises(ValueError, match=r"y must be 1-dimensional"):
         clf.fit(X, np.column_stack([y, y]))
-    with pytest.raises(TypeError, match=r"Sparse data was passed"):
-        clf.fit(sp.csr_matrix(X), y)
     with pytest.raises(NotFittedError, match=r"is not fitted yet"):
         clf.predict(X)
     clf.fit(X, y)

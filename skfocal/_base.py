@@ -1,0 +1,574 @@
+"""The machinery every skfocal estimator shares.
+
+:class:`BaseImbalancedMLP` validates the data, encodes the labels, asks the
+subclass for its :class:`~skfocal._loss_specs.LossSpec`, resolves the class
+weights, builds the network in one place (:meth:`~BaseImbalancedMLP.
+_build_module`) and trains it through :mod:`skfocal._net`, the only module
+that knows skorch. Prediction runs in chunks (:mod:`skfocal._inference`).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import typing
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from skfocal._checks import (
+    column_or_1d_target,
+    hidden_layer_sizes,
+    resolve_device,
+    validate_features,
+)
+from skfocal._data import SparseRows, TabularDataset
+from skfocal._inference import predict_chunks
+from skfocal._loss_specs import LossSpec, resolve_class_weight
+from skfocal._module import ACTIVATIONS, MLP, torch_threads
+from skfocal._net import (
+    check_callbacks,
+    forget_validation_data,
+    make_net,
+    training_callbacks,
+    update_net,
+)
+
+__all__ = ["ALPHA_CONSTRAINT", "BaseImbalancedMLP"]
+
+ALPHA_CONSTRAINT = [
+    None,
+    Interval(Real, 0, 1, closed="both"),
+    StrOptions({"balanced", "effective"}),
+    dict,
+    "array-like",
+]
+
+# Above this many samples, early_stopping="auto" holds out a validation split
+# (the rule of HistGradientBoostingClassifier): big tables converge in a few
+# epochs and the budget of max_epochs would mostly be wasted.
+_AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
+_SEEDED_FIT_LOCK = threading.RLock()
+
+
+class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
+    """Shared machinery; subclasses declare their parameters and loss spec.
+
+    A subclass's ``__init__`` lists its parameters (scikit-learn reads them
+    from the signature) and forwards them here; :meth:`_get_loss_spec`
+    names its loss.
+    """
+
+    _parameter_constraints: typing.ClassVar[dict] = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "alpha": ALPHA_CONSTRAINT,
+        "beta": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def __init__(self, **params) -> None:
+        # Only stores: scikit-learn validates parameters when fit runs.
+        for name, value in params.items():
+            setattr(self, name, value)
+
+    # ------------------------------------------------------------------
+    # What subclasses define
+    # ------------------------------------------------------------------
+    def _get_loss_spec(self) -> LossSpec:
+        raise NotImplementedError
+
+    def _build_module(self, n_features: int, n_classes: int) -> tuple[type, dict]:
+        """The network class and its keyword arguments, from the parameters.
+
+        The one place where estimator parameters become the network: new
+        backbone parameters plug in here. The module returns logits of shape
+        ``(N,)`` (binary) or ``(N, C)``, or, with an attribute
+        ``n_members = k > 1``, ``(N, k)`` or ``(N, k, C)``
+        (:mod:`skfocal._ensemble`).
+        """
+        return MLP, {
+            "n_features": n_features,
+            "n_outputs": 1 if n_classes == 2 else n_classes,
+            "hidden_layer_sizes": hidden_layer_sizes(self.hidden_layer_sizes),
+            "activation": self.activation,
+            "dropout": self.dropout,
+        }
+
+    # ------------------------------------------------------------------
+    # Loss and class weights
+    # ------------------------------------------------------------------
+    def _class_weight(
+        self, spec: LossSpec, y_encoded: np.ndarray, sample_weight
+    ) -> np.ndarray | None:
+        if not spec.takes_alpha:
+            return None
+        alpha = self.alpha if self.alpha is not None else spec.default_alpha
+        return resolve_class_weight(
+            alpha,
+            classes=self.classes_,
+            y_encoded=y_encoded,
+            sample_weight=sample_weight,
+            beta=self.beta,
+            owner=type(self).__name__,
+        )
+
+    def _criterion(self, spec: LossSpec, class_weight, y_encoded, sample_weight):
+        kwargs = spec.criterion_kwargs(
+            self.get_params(deep=False),
+            class_weight,
+            y_encoded,
+            len(self.classes_),
+            sample_weight,
+        )
+        return spec.make_criterion(**kwargs)
+
+    def _loss_state(self, spec: LossSpec) -> tuple:
+        """What the criterion was built from; a change rebuilds it."""
+        params = self.get_params(deep=False)
+        names = (*spec.params, "alpha", "beta")
+        return spec.name, copy.deepcopy({name: params[name] for name in names})
+
+    # ------------------------------------------------------------------
+    # Data
+    # ------------------------------------------------------------------
+    def _use_early_stopping(self, n_samples: int) -> bool:
+        if self.early_stopping == "auto":
+            return n_samples >= _AUTO_EARLY_STOPPING_MIN_SAMPLES
+        return bool(self.early_stopping)
+
+    def _prepare_fit(self, X, y, sample_weight, *, reset, classes, from_partial_fit):
+        first_call = reset or not hasattr(self, "classes_")
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        X = validate_features(self, X, reset=first_call, training=True)
+        y = np.asarray(y) if not hasattr(y, "iloc") else y
+        y = column_or_1d_target(y)
+        check_classification_targets(y)
+        if first_call:
+            encoder = LabelEncoder()
+            encoder.fit(y if classes is None else np.asarray(classes))
+            if len(encoder.classes_) < 2:
+                hint = (
+                    " Pass every class with classes=[...] on the first call of "
+                    "partial_fit when a batch may hold only some of them."
+                    if from_partial_fit
+                    else ""
+                )
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes "
+                    "in the data, but the data contains only one class: "
+                    f"{encoder.classes_.tolist()[0]!r}.{hint}"
+                )
+            self.classes_ = encoder.classes_
+            self._label_encoder = encoder
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen.tolist()!r} not seen in the first "
+                f"fit; the classes are {self.classes_.tolist()!r}."
+            )
+        y_encoded = self._label_encoder.transform(y).astype(np.int64)
+        if X.shape[0] != y_encoded.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} samples but y has {y_encoded.shape[0]}."
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        return X, y_encoded, sample_weight
+
+    def _to_dataset(self, X, y_encoded, sample_weight, device) -> TabularDataset:
+        binary = len(self.classes_) == 2
+        if sp.issparse(X):
+            features = SparseRows.from_scipy(X, device)
+        else:
+            features = torch.from_numpy(X).to(device)
+        target = torch.from_numpy(y_encoded)
+        target = target.to(torch.float32) if binary else target
+        weights = None
+        if sample_weight is not None:
+            weights = torch.from_numpy(sample_weight.astype(np.float32)).to(device)
+        return TabularDataset(features, target.to(device), weights)
+
+    def _train_valid_split(self, dataset, y_encoded, seed):
+        indices = np.arange(len(y_encoded))
+        try:
+            train_index, valid_index = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                stratify=y_encoded,
+                random_state=seed,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                "early_stopping needs a stratified validation split of "
+                f"validation_fraction={self.validation_fraction} with at least "
+                f"one sample of every class; it failed: {exc}. Lower the "
+                "fraction's demands (more data per class) or set "
+                "early_stopping=False."
+            ) from exc
+        train_index, valid_index = np.sort(train_index), np.sort(valid_index)
+        return (
+            dataset.subset(torch.from_numpy(train_index)),
+            dataset.subset(torch.from_numpy(valid_index)),
+        )
+
+    def _seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight, *, continue_training, epochs, classes):
+        check_callbacks(self.callbacks, type(self).__name__)
+        with torch_threads(self.n_threads):
+            return self._fit_with_threads_set(
+                X,
+                y,
+                sample_weight,
+                continue_training=continue_training,
+                epochs=epochs,
+                classes=classes,
+            )
+
+    def _fit_with_threads_set(
+        self, X, y, sample_weight, *, continue_training, epochs, classes
+    ):
+        X, y_encoded, sample_weight = self._prepare_fit(
+            X,
+            y,
+            sample_weight,
+            reset=not continue_training,
+            classes=classes,
+            from_partial_fit=epochs is not None,
+        )
+        name = type(self).__name__
+        device = (
+            str(self.net_.device)
+            if continue_training
+            else resolve_device(self.device, name)
+        )
+        seed = self._seed()
+        if continue_training:
+            # Continue from a different point in the RNG stream each call.
+            seed = (seed + len(self.net_.history)) % (2**31 - 1)
+        spec = self._get_loss_spec()
+        n_classes = len(self.classes_)
+        module, module_params = self._build_module(X.shape[1], n_classes)
+        dataset = self._to_dataset(X, y_encoded, sample_weight, device)
+        early_stopping = epochs is None and self._use_early_stopping(X.shape[0])
+        if early_stopping:
+            train_data, valid_data = self._train_valid_split(dataset, y_encoded, seed)
+        else:
+            train_data, valid_data = dataset, None
+        callbacks = training_callbacks(
+            # Copies, so that fitting never mutates the estimator's parameters.
+            copy.deepcopy(self.callbacks or []),
+            patience=self.n_iter_no_change if early_stopping else None,
+            verbose=self.verbose,
+            binary=n_classes == 2,
+            has_validation=valid_data is not None,
+        )
+        training = {
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "batch_size": self.batch_size,
+            "max_epochs": self.max_epochs,
+            "seed": seed,
+            "verbose": self.verbose,
+            "callbacks": callbacks,
+            "validation_data": valid_data,
+        }
+        # torch's generator is process-wide: two fits seeding it from two
+        # threads (joblib's threading backend) would interleave their draws.
+        # The lock makes each seeded fit atomic, so results stay reproducible.
+        with _SEEDED_FIT_LOCK, torch.random.fork_rng(devices=_rng_devices(device)):
+            torch.manual_seed(seed)
+            if continue_training:
+                self._check_same_network(module, module_params)
+                criterion, class_weight = None, None
+                loss_state = self._loss_state(spec)
+                if not _same(loss_state, self._fitted_loss_state):
+                    class_weight = self._class_weight(spec, y_encoded, sample_weight)
+                    criterion = self._criterion(
+                        spec, class_weight, y_encoded, sample_weight
+                    )
+                    self._set_class_weight(class_weight)
+                    self._fitted_loss_state = loss_state
+                update_net(
+                    self.net_,
+                    criterion=criterion,
+                    validation_class_weight=self._validation_weight(class_weight),
+                    **training,
+                )
+            else:
+                class_weight = self._class_weight(spec, y_encoded, sample_weight)
+                self.net_ = make_net(
+                    module=module,
+                    module_params=module_params,
+                    criterion=self._criterion(
+                        spec, class_weight, y_encoded, sample_weight
+                    ),
+                    validation_class_weight=self._validation_weight(class_weight),
+                    n_classes=n_classes,
+                    device=device,
+                    **training,
+                )
+                self.net_.initialize()
+                self._set_class_weight(class_weight)
+                self._fitted_loss_state = self._loss_state(spec)
+                self._fitted_module = (module, module_params)
+            requested = epochs or self.max_epochs
+            try:
+                outcome = self.net_.train_epochs(train_data, requested)
+            finally:
+                forget_validation_data(self.net_)
+        self._training_outcome = outcome
+        if outcome.interrupted:
+            raise KeyboardInterrupt(
+                f"Training was interrupted after {outcome.epochs_run} of "
+                f"{requested} epochs."
+            )
+        self.n_iter_ = len(self.net_.history)
+        self.loss_curve_ = list(self.net_.history[:, "train_loss"])
+        return self
+
+    def _set_class_weight(self, class_weight) -> None:
+        self.class_weight_ = (
+            np.ones(len(self.classes_))
+            if class_weight is None
+            else np.asarray(class_weight, dtype=np.float64)
+        )
+
+    @staticmethod
+    def _validation_weight(class_weight) -> tuple[float, ...] | None:
+        if class_weight is None:
+            return None
+        return tuple(float(w) for w in class_weight)
+
+    def _check_same_network(self, module, module_params) -> None:
+        fitted_module, fitted_params = self._fitted_module
+        changed = [
+            name
+            for name in sorted(set(module_params) | set(fitted_params))
+            if not _same(module_params.get(name), fitted_params.get(name))
+        ]
+        if module is not fitted_module or changed:
+            raise ValueError(
+                f"{type(self).__name__} was fitted with a network that warm "
+                f"starts and partial_fit continue, but its parameters changed "
+                f"({', '.join(changed) or 'module'}). Set warm_start=False (or "
+                "call fit without warm_start) to train a new network."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Numeric training data (float64 is accepted; the network computes
+            in float32). Sparse CSR/CSC input stays sparse.
+        y : array-like of shape (n_samples,)
+            Class labels of any type: strings, booleans, integers.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights of the loss (weighted mean).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        continue_training = bool(self.warm_start) and hasattr(self, "net_")
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            continue_training=continue_training,
+            epochs=None,
+            classes=None,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All classes that can appear; needed on the first call when ``y``
+            does not contain every class.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        first_call = not hasattr(self, "net_")
+        if (
+            not first_call
+            and classes is not None
+            and not np.array_equal(np.unique(classes), self.classes_)
+        ):
+            raise ValueError(
+                f"classes={list(classes)!r} differs from the classes of the "
+                f"first call to partial_fit, {self.classes_.tolist()!r}."
+            )
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            continue_training=not first_call,
+            epochs=1,
+            classes=classes,
+        )
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+    def _predict(self, X, output: str) -> np.ndarray:
+        check_is_fitted(self, "net_")
+        X = validate_features(self, X, reset=False, training=False)
+        with torch_threads(self.n_threads):
+            return predict_chunks(
+                self.net_.module_,
+                X,
+                device=torch.device(self.net_.device),
+                n_classes=len(self.classes_),
+                output=output,
+            )
+
+    def decision_function(self, X) -> np.ndarray:
+        """Decision scores: the network's logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For binary problems the logit of ``classes_[1]``. For a network
+            of several members, the logit (binary) or log (multi-class) of
+            the members' averaged probabilities.
+        """
+        return self._predict(X, "decision")
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (sigmoid or softmax of the logits).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; rows sum to 1.
+        """
+        return self._predict(X, "proba")
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
+        """
+        return self._predict(X, "log_proba")
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class labels (the most probable class).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        scores = self._predict(X, "decision")
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(np.int64)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _same(a, b) -> bool:
+    """Equality of parameter values that may be arrays, lists or dicts."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (
+            isinstance(a, dict)
+            and isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(_same(a[key], b[key]) for key in a)
+        )
+    if isinstance(a, (list, tuple, np.ndarray)) or isinstance(
+        b, (list, tuple, np.ndarray)
+    ):
+        a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+        return a.shape == b.shape and all(
+            _same(x, y) for x, y in zip(a.ravel(), b.ravel(), strict=True)
+        )
+    return type(a) is type(b) and a == b
+
+
+def _rng_devices(device: str) -> list[int]:
+    resolved = torch.device(device)
+    if resolved.type == "cuda":
+        return [resolved.index or 0]
+    return []

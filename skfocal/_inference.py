@@ -1,0 +1,121 @@
+"""Chunked inference into one preallocated output (torch and numpy only).
+
+Prediction runs in chunks of rows. Each chunk's result is written into a
+single output array allocated up front, and the input buffers are reused
+from chunk to chunk, so the memory beyond the output stays bounded by the
+chunk size, whatever the number of rows (allocators otherwise retain the
+per-chunk blocks: about 480 bytes per row at 5M x 50).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from skfocal._checks import float32_rows
+from skfocal._ensemble import ensemble_log_probabilities, ensemble_logits, n_members
+
+__all__ = ["OUTPUTS", "predict_chunks"]
+
+# Rows per forward pass: large enough to amortise Python overhead, small
+# enough to keep the activations of (64, 64) MLPs in cache or memory.
+_PREDICT_BATCH_SIZE = 65_536
+_CPU_PREDICT_BATCH_SIZE = 2_048
+
+
+def _decision(logits: Tensor, members: int) -> Tensor:
+    return ensemble_logits(logits, members)
+
+
+def _proba(logits: Tensor, members: int) -> Tensor:
+    if members == 1 and logits.ndim == 1:
+        positive = torch.sigmoid(logits)
+        return torch.stack([1.0 - positive, positive], dim=1)
+    if members == 1:
+        return torch.softmax(logits, dim=1)
+    return ensemble_log_probabilities(logits, members).exp()
+
+
+def _log_proba(logits: Tensor, members: int) -> Tensor:
+    return ensemble_log_probabilities(logits, members)
+
+
+OUTPUTS = {"decision": _decision, "proba": _proba, "log_proba": _log_proba}
+
+
+def predict_chunks(
+    module: nn.Module,
+    X,
+    *,
+    device: torch.device,
+    n_classes: int,
+    output: str,
+) -> np.ndarray:
+    """Scores of ``module`` on ``X``, one chunk of rows at a time.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The trained network (see :mod:`skfocal._ensemble` for ensembles).
+    X : ndarray or scipy sparse CSR matrix of shape (n_samples, n_features)
+        Validated input, float32 or float64.
+    device : torch.device
+        Where the module lives.
+    n_classes : int
+        Number of classes.
+    output : {"decision", "proba", "log_proba"}
+        Decision scores (``(n_samples,)`` for binary problems), class
+        probabilities or their logarithms (``(n_samples, n_classes)``).
+
+    Returns
+    -------
+    result : ndarray of float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skfocal._inference import predict_chunks
+    >>> module = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Flatten(0))
+    >>> predict_chunks(module, np.zeros((3, 2)), device=torch.device("cpu"),
+    ...                n_classes=2, output="proba").shape
+    (3, 2)
+    """
+    on_cpu = device.type == "cpu"
+    # On the CPU, inference runs in float64 chunks: float32 GEMM kernels
+    # round differently for different batch shapes, so a row's prediction
+    # would depend on which rows share its call. In chunks of 2048 rows the
+    # float64 pass costs no more than one float32 pass over all rows
+    # (benchmarks/bench_speed.py); on accelerators float32 is kept.
+    dtype = torch.float64 if on_cpu else torch.float32
+    chunk_size = _CPU_PREDICT_BATCH_SIZE if on_cpu else _PREDICT_BATCH_SIZE
+    parameters = {
+        name: value.detach().to(dtype) if value.is_floating_point() else value
+        for name, value in module.state_dict().items()
+    }
+    members = n_members(module)
+    transform = OUTPUTS[output]
+    n_samples = X.shape[0]
+    binary = n_classes == 2
+    shape = (n_samples,) if output == "decision" and binary else (n_samples, n_classes)
+    result = np.empty(shape, dtype=np.float64)
+    result_view = torch.from_numpy(result)
+    rows = min(chunk_size, n_samples)
+    host_buffer = np.empty((rows, X.shape[1]), dtype=np.float32)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.inference_mode():
+            device_buffer = torch.empty((rows, X.shape[1]), dtype=dtype, device=device)
+            for start in range(0, n_samples, chunk_size):
+                stop = min(start + chunk_size, n_samples)
+                block = device_buffer[: stop - start]
+                block.copy_(torch.from_numpy(float32_rows(X, start, stop, host_buffer)))
+                logits = torch.func.functional_call(module, parameters, (block,))
+                # Probabilities in float64 on the host, so rows sum to 1.
+                logits = logits.to(device="cpu", dtype=torch.float64)
+                result_view[start:stop] = transform(logits, members)
+    finally:
+        module.train(was_training)
+    return result
