@@ -9,6 +9,7 @@ from _loss_reference import random_binary, random_multiclass
 from skfocal.losses import (
     BalancedCrossEntropyLoss,
     FocalLoss,
+    adaptive_gamma,
     balanced_cross_entropy,
     focal_loss,
     ghmc_loss,
@@ -258,3 +259,71 @@ def test_binary_closed_form_gradient_matches_autograd_of_log_space_formula(
     (reference_grad,) = torch.autograd.grad(reference, reference_logits)
     assert torch.isfinite(grad).all()
     torch.testing.assert_close(grad, reference_grad, **_tolerance(dtype))
+
+
+# --------------------------------------------------------------------------
+# Adaptive gamma (FLSD-53)
+# --------------------------------------------------------------------------
+def _focal_with_per_sample_gamma(logits, target, p_t):
+    """Focal loss of each sample with gamma 5 below p_t = 0.2 and 3 above."""
+    hard = focal_loss(logits, target, gamma=5.0, reduction="none")
+    easy = focal_loss(logits, target, gamma=3.0, reduction="none")
+    return torch.where(p_t < 0.2, hard, easy)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("binary", [True, False])
+def test_adaptive_focal_equals_focal_with_the_per_sample_gamma(
+    generator, dtype, binary
+):
+    make_batch = random_binary if binary else random_multiclass
+    logits, target = make_batch(generator, dtype)
+    with torch.no_grad():
+        if binary:
+            p_t = torch.sigmoid(torch.where(target == 1, logits, -logits))
+        else:
+            p_t = F.softmax(logits, dim=1).gather(1, target[:, None]).squeeze(1)
+    assert (p_t < 0.2).any()
+    assert (p_t >= 0.2).any()
+    sample_weight = torch.rand(len(target), generator=generator).to(dtype)
+
+    adaptive = focal_loss(logits, target, gamma="adaptive", sample_weight=sample_weight)
+    (gradient,) = torch.autograd.grad(adaptive, logits)
+    reference_logits = logits.detach().clone().requires_grad_()
+    per_sample = _focal_with_per_sample_gamma(reference_logits, target, p_t)
+    reference = (per_sample * sample_weight).sum() / sample_weight.sum()
+    (reference_gradient,) = torch.autograd.grad(reference, reference_logits)
+
+    torch.testing.assert_close(adaptive, reference, **_tolerance(dtype))
+    torch.testing.assert_close(gradient, reference_gradient, **_tolerance(dtype))
+    module = FocalLoss(gamma="adaptive")
+    torch.testing.assert_close(
+        module(logits, target, sample_weight), adaptive, **_tolerance(dtype)
+    )
+    assert "gamma='adaptive'" in repr(module)
+
+
+def test_adaptive_gamma_schedule_and_detached_choice():
+    p_t = torch.tensor([1e-30, 0.1, 0.1999, 0.2001, 0.5, 1.0], dtype=torch.float64)
+    log_pt = torch.log(p_t).requires_grad_()
+    gamma = adaptive_gamma(log_pt)
+    assert gamma.tolist() == [5.0, 5.0, 5.0, 3.0, 3.0, 3.0]
+    assert gamma.dtype == torch.float64
+    assert not gamma.requires_grad
+
+
+def test_adaptive_focal_is_finite_at_saturated_float32_logits():
+    logits = torch.tensor(
+        [[100.0, -100.0, 0.0], [-100.0, 100.0, 0.0]], requires_grad=True
+    )
+    target = torch.tensor([0, 0])
+    loss = focal_loss(logits, target, gamma="adaptive")
+    (gradient,) = torch.autograd.grad(loss, logits)
+    # The wrong sample costs about 200 (p_t = e^-200, gamma 5 on 1 - p_t = 1).
+    assert loss.item() == pytest.approx(100.0, rel=1e-5)
+    assert torch.isfinite(gradient).all()
+    binary = torch.tensor([100.0, -100.0], requires_grad=True)
+    loss = focal_loss(binary, torch.tensor([1, 1]), gamma="adaptive")
+    (gradient,) = torch.autograd.grad(loss, binary)
+    assert loss.item() == pytest.approx(50.0, rel=1e-5)
+    assert torch.isfinite(gradient).all()

@@ -120,3 +120,74 @@ def test_ghm_weights_with_sample_weights_sum_to_total_weight(generator):
     assert (beta * sample_weight).sum().item() == pytest.approx(
         sample_weight.sum().item()
     )
+
+
+# --------------------------------------------------------------------------
+# float32 state (MPS has no float64; issue 11)
+# --------------------------------------------------------------------------
+def test_ghm_module_keeps_float32_buffers():
+    criterion = GHMCLoss(bins=10, momentum=0.9, alpha=[1.0, 2.0])
+    floating = {
+        name: buffer.dtype
+        for name, buffer in criterion.named_buffers()
+        if buffer.is_floating_point()
+    }
+    assert set(floating) == {
+        "class_weight",
+        "bin_count_ema",
+        "ema_weight",
+        "inner_edges",
+    }
+    assert set(floating.values()) == {torch.float32}
+    assert criterion.n_updates.dtype == torch.long  # MPS has int64
+    state = criterion.state_dict()
+    assert all(value.dtype != torch.float64 for value in state.values()), (
+        "a float64 tensor in the saved state cannot be loaded on MPS"
+    )
+    # Floating buffers follow the module's dtype, like any torch module's.
+    assert criterion.double().bin_count_ema.dtype == torch.float64
+
+
+def _numpy_ema_losses(batches, bins, momentum):
+    """GHM-C with a bias-corrected EMA of bin counts, all in float64 numpy."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ema = np.zeros(bins)
+    losses = []
+    for step, (logits, target) in enumerate(batches, start=1):
+        x, y = logits.detach().double().numpy(), target.numpy()
+        p = 1.0 / (1.0 + np.exp(-x))
+        g = np.abs(p - y)
+        counts = np.histogram(g, bins=edges)[0].astype(float)
+        ema = momentum * ema + (1 - momentum) * counts
+        density = ema / (1 - momentum**step)
+        index = np.clip(np.searchsorted(edges, g, side="right") - 1, 0, bins - 1)
+        beta = len(g) / ((counts > 0).sum() * density[index])
+        ce = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+        losses.append((beta * ce).mean())
+    return np.array(losses)
+
+
+@pytest.mark.parametrize("momentum", [0.75, 0.9, 0.99])
+def test_float32_state_equals_a_float64_moving_average(generator, momentum):
+    batches = [random_binary(generator, torch.float32, n=32) for _ in range(60)]
+    expected = _numpy_ema_losses(batches, bins=10, momentum=momentum)
+    criterion = GHMCLoss(bins=10, momentum=momentum)
+    values = np.array([criterion(x, y).item() for x, y in batches])
+    # float32 logits and a float32 average over 60 batches: float noise only.
+    np.testing.assert_allclose(values, expected, rtol=2e-5)
+
+    # float64 logits are binned with float64 edges and keep ~7 digits of the
+    # float32 average.
+    criterion = GHMCLoss(bins=10, momentum=momentum)
+    values = np.array([criterion(x.double(), y).item() for x, y in batches])
+    np.testing.assert_allclose(values, expected, rtol=1e-6)
+
+
+def test_all_zero_sample_weights_keep_the_moving_average_finite(generator):
+    criterion = GHMCLoss(bins=5, momentum=0.75)
+    logits, target = random_binary(generator, torch.float32, n=8)
+    zero = criterion(logits, target, torch.zeros(8))
+    assert zero.item() == 0.0
+    after = criterion(logits, target)
+    assert torch.isfinite(after)
+    assert torch.isfinite(criterion.bin_count_ema).all()

@@ -249,7 +249,11 @@ class GHMCLoss(_WeightedLoss):
     Attributes
     ----------
     bin_count_ema : Tensor of shape (bins,)
-        Moving average of the bin counts (a buffer; saved with the state).
+        Moving average of the bin counts (a float32 buffer; saved with the
+        state).
+    ema_weight : Tensor
+        ``1 - momentum ** t`` after ``t`` training batches, the divisor of
+        the bias correction (a float32 buffer).
     n_updates : Tensor
         Number of training batches averaged so far.
 
@@ -285,7 +289,8 @@ class GHMCLoss(_WeightedLoss):
         # ``.to(dtype)`` like any module's.
         self.register_buffer("bin_count_ema", torch.zeros(bins, dtype=torch.float32))
         self.register_buffer("n_updates", torch.zeros((), dtype=torch.long))
-        self.register_buffer("momentum_power", torch.ones((), dtype=torch.float32))
+        # 1 - momentum ** t, the total weight of the average so far.
+        self.register_buffer("ema_weight", torch.zeros((), dtype=torch.float32))
         # The edges for float32 logits, cached: k / bins rounded from
         # float64, the edges this module has always binned float32 with.
         self.register_buffer(
@@ -298,17 +303,19 @@ class GHMCLoss(_WeightedLoss):
         """Forget the moving average, as at the start of a fresh training run."""
         self.bin_count_ema.zero_()
         self.n_updates.zero_()
-        self.momentum_power.fill_(1.0)
+        self.ema_weight.zero_()
 
     def _averaged_counts(self, counts: Tensor) -> Tensor:
         if not self.training or self.momentum == 0:
             return counts
         self.bin_count_ema.mul_(self.momentum).add_(counts, alpha=1 - self.momentum)
         self.n_updates.add_(1)
-        # Bias correction as in Adam: divide by 1 - momentum ** t, with
-        # momentum ** t kept as a running product (no host sync, no new tensor).
-        self.momentum_power.mul_(self.momentum)
-        return (self.bin_count_ema / (1.0 - self.momentum_power)).to(counts.dtype)
+        # Bias correction as in Adam: divide by 1 - momentum ** t. It is kept
+        # as the moving average of a constant 1, updated like the counts: no
+        # host sync, and no cancellation in float32 (1 - 0.99 ** t computed
+        # from a float32 power loses digits for small t).
+        self.ema_weight.mul_(self.momentum).add_(1 - self.momentum)
+        return (self.bin_count_ema / self.ema_weight).to(counts.dtype)
 
     def forward(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None = None
