@@ -8,7 +8,8 @@ class posterior of the training distribution. This module maps them back:
   class weighting (exact for weighted cross-entropy at its population optimum,
   an approximation for focal and GHM-C);
 * :func:`fit_temperature` and :func:`apply_temperature` fit and apply one
-  temperature on a validation split (Guo et al. 2017);
+  temperature on a validation split (Guo et al. 2017), and
+  :func:`calibrated_proba` combines it with the prior correction;
 * :func:`logits_to_proba` turns logits of either form into an
   ``(n_samples, n_classes)`` probability matrix.
 
@@ -29,6 +30,7 @@ from sklearn.utils.validation import check_consistent_length
 
 __all__ = [
     "apply_temperature",
+    "calibrated_proba",
     "fit_temperature",
     "logits_to_proba",
     "prior_corrected_logits",
@@ -208,8 +210,9 @@ def prior_corrected_logits(logits, class_weight) -> np.ndarray:
         z \mapsto z - \log(w_1 / w_0) \quad\text{(binary, one logit)}.
 
     ``softmax`` (or ``sigmoid``) of the result equals
-    :func:`prior_corrected_proba` of the uncorrected probabilities. Correct
-    first, then fit a temperature on the corrected logits.
+    :func:`prior_corrected_proba` of the uncorrected probabilities. With
+    temperature scaling, scale the raw logits first and shift afterwards
+    (:func:`fit_temperature` explains why; :func:`calibrated_proba` does it).
 
     Parameters
     ----------
@@ -290,11 +293,13 @@ def apply_temperature(logits, temperature: float) -> np.ndarray:
 
     :math:`T > 1` softens over-confident probabilities, :math:`T < 1` sharpens
     them; the ranking of the samples, and the argmax class, do not change.
+    For a class-weighted model, scale the raw logits and correct for the
+    prior afterwards (:func:`calibrated_proba` does both in that order).
 
     Parameters
     ----------
     logits : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Raw scores (prior-corrected first, for a class-weighted model).
+        Raw scores.
     temperature : float
         Positive temperature :math:`T`, from :func:`fit_temperature`.
 
@@ -324,40 +329,93 @@ def apply_temperature(logits, temperature: float) -> np.ndarray:
     return logits / float(temperature)
 
 
-def fit_temperature(logits, y, sample_weight=None) -> float:
-    r"""Fit the temperature that minimises the negative log-likelihood.
-
-    Temperature scaling (Guo et al. 2017) fits one scalar :math:`T > 0` on a
-    held-out split:
+def calibrated_proba(logits, class_weight=None, temperature: float = 1.0):
+    r"""Calibrated probabilities: scale by the temperature, then undo the weights.
 
     .. math::
 
-        \hat T = \arg\min_{T > 0}\;
-        \frac{\sum_i s_i \,\bigl(-\log \mathrm{softmax}(z_i / T)_{y_i}\bigr)}
-             {\sum_i s_i},
+        p(c \mid x) = \mathrm{softmax}\bigl(z / T - \log w\bigr)_c
+        \qquad\text{(binary: } \sigma(z / T - \log(w_1 / w_0))\text{)}.
 
-    with :math:`\mathrm{sigmoid}(z / T)` for a binary problem (one logit) and
-    sample weights :math:`s_i`. The objective is convex in :math:`1 / T`, so
-    a bounded scalar search over :math:`\log T \in [\log 10^{-2}, \log 10^{2}]`
-    finds its minimum. The result never makes the validation NLL worse than
-    :math:`T = 1`: when the search does not improve on it (all logits equal,
-    or a one-class split), the function returns ``1.0``.
-
-    For a class-weighted model, pass :func:`prior_corrected_logits` of its
-    logits: the temperature then calibrates the corrected probabilities.
-    Temperature scaling is a one-parameter approximation; it cannot undo
-    every distortion of the focal loss (Charoenphakdee et al. 2021) but it
-    removes most of the over- or under-confidence in practice.
+    With ``temperature=1`` this is :func:`prior_corrected_proba` of the model's
+    probabilities; without ``class_weight`` it is plain temperature scaling.
 
     Parameters
     ----------
     logits : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Validation logits: one per sample for a binary problem, one per class
-        otherwise.
+        Raw scores of the model (``decision_function``).
+    class_weight : array-like of shape (n_classes,), default=None
+        Positive class weights the model was trained with; ``None`` for an
+        unweighted model.
+    temperature : float, default=1.0
+        Temperature from :func:`fit_temperature` (fitted with the same
+        ``class_weight``).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        Probabilities; two columns for a binary problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfocal._calibration import calibrated_proba
+    >>> calibrated_proba(np.array([0.0, 4.0]), [1.0, 1.0], temperature=2.0).round(3)
+    array([[0.5  , 0.5  ],
+           [0.119, 0.881]])
+    """
+    scaled = apply_temperature(logits, temperature)
+    if class_weight is not None:
+        scaled = prior_corrected_logits(scaled, class_weight)
+    return logits_to_proba(scaled)
+
+
+def fit_temperature(logits, y, sample_weight=None, class_weight=None) -> float:
+    r"""Fit the temperature that minimises the negative log-likelihood.
+
+    Temperature scaling (Guo et al. 2017) fits one scalar :math:`T > 0` on a
+    held-out split. With the class weights :math:`w` the model was trained
+    with (none: :math:`w = 1`) and sample weights :math:`s_i`:
+
+    .. math::
+
+        \hat T = \arg\min_{T > 0}\;
+        \frac{\sum_i s_i \,\bigl(-\log \mathrm{softmax}(z_i / T - \log w)_{y_i}
+        \bigr)}{\sum_i s_i},
+
+    with :math:`\sigma(z / T - \log(w_1 / w_0))` for a binary problem (one
+    logit). The objective is convex in :math:`1 / T`, so a bounded scalar
+    search over :math:`\log T \in [\log 10^{-2}, \log 10^{2}]` finds its
+    minimum. The result never makes the validation NLL worse than
+    :math:`T = 1`: when the search does not improve on it (all logits equal,
+    or a one-class split), the function returns ``1.0``.
+
+    **Why scale first, then correct.** A network trained with class weights
+    estimates the *weighted* posterior :math:`p_w`; its distortions (the focal
+    factor, over-fitting) act on that estimate, i.e. on the raw logits. For
+    the binary focal loss at its population optimum the raw logit is very
+    nearly :math:`\operatorname{logit} p_w / r_\gamma` with a constant
+    :math:`r_\gamma` (about 1.77 for :math:`\gamma = 1`, 2.68 for
+    :math:`\gamma = 2`, within 1.5% over the whole probability range), so
+    :math:`z / T - \log(w_1 / w_0)` with :math:`T = 1 / r_\gamma` recovers
+    the posterior, while correcting first and scaling afterwards cannot
+    (the shift would be scaled too). The temperature is one parameter: it
+    cannot undo every distortion (Charoenphakdee et al. 2021 give the exact,
+    non-linear inverse for the focal loss) but it removes most of the over-
+    or under-confidence in practice.
+
+    Parameters
+    ----------
+    logits : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Raw validation logits: one per sample for a binary problem, one per
+        class otherwise.
     y : array-like of shape (n_samples,)
         True class indices, ``0 .. n_classes - 1`` (``{0, 1}`` when binary).
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights of the validation samples.
+    class_weight : array-like of shape (n_classes,), default=None
+        Positive class weights the model was trained with, undone after the
+        scaling (:func:`calibrated_proba`); ``None`` for an unweighted model.
 
     Returns
     -------
@@ -368,6 +426,9 @@ def fit_temperature(logits, y, sample_weight=None) -> float:
     ----------
     .. [1] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
        Modern Neural Networks", ICML 2017.
+    .. [2] N. Charoenphakdee, J. Vongkulbhisal, N. Chairatanakul and
+       M. Sugiyama, "On Focal Loss for Class-Posterior Probability
+       Estimation: A Theoretical Perspective", CVPR 2021.
 
     Examples
     --------
@@ -384,6 +445,13 @@ def fit_temperature(logits, y, sample_weight=None) -> float:
     n_classes = 2 if binary else logits.shape[1]
     y = _check_labels(y, logits.shape[0], n_classes)
     weight = _check_sample_weight(sample_weight, logits.shape[0])
+    # The prior correction is a fixed shift of the scaled logits.
+    offset = 0.0
+    if class_weight is not None:
+        log_weight = np.log(
+            _check_positive_vector(class_weight, "class_weight", n_classes)
+        )
+        offset = log_weight[1] - log_weight[0] if binary else log_weight
     # With fewer than two weighted classes every T > 0 is "optimal" (the NLL
     # falls towards 0 as T -> 0): there is nothing to calibrate.
     class_weight_sums = np.bincount(y, weights=weight, minlength=n_classes)
@@ -391,7 +459,7 @@ def fit_temperature(logits, y, sample_weight=None) -> float:
         return 1.0
 
     def objective(log_temperature: float) -> float:
-        scaled = logits / np.exp(log_temperature)
+        scaled = logits / np.exp(log_temperature) - offset
         return _negative_log_likelihood(scaled, y, weight, binary)
 
     result = minimize_scalar(

@@ -6,13 +6,15 @@ import doctest
 
 import numpy as np
 import pytest
-from scipy.special import expit
+from scipy.optimize import minimize_scalar
+from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.class_weight import compute_class_weight
 
 from skfocal import _calibration
 from skfocal._calibration import (
     apply_temperature,
+    calibrated_proba,
     fit_temperature,
     logits_to_proba,
     prior_corrected_logits,
@@ -189,6 +191,87 @@ def test_integer_sample_weights_equal_repeated_samples(n_classes):
     assert abs(weighted - unweighted) > 1e-3  # the weights do change the fit
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_temperature_is_fitted_before_the_prior_shift(n_classes):
+    # A weighted model whose logits are T0 times the weighted-posterior
+    # logits: z / T0 - log w is the true posterior's logit.
+    rng = np.random.default_rng(8)
+    class_weight = np.array([1.0, 6.0, 2.0][:n_classes])
+    calibrated, y = _sample_with_temperature(rng, 1.0, 40_000, n_classes)
+    if n_classes == 2:
+        weighted = calibrated + np.log(class_weight[1] / class_weight[0])
+    else:
+        weighted = calibrated + np.log(class_weight)
+    logits = 0.4 * weighted
+    fitted = fit_temperature(logits, y, class_weight=class_weight)
+    assert fitted == pytest.approx(0.4, rel=0.05)
+    np.testing.assert_allclose(
+        calibrated_proba(logits, class_weight, fitted),
+        logits_to_proba(calibrated),
+        atol=0.02,
+    )
+
+
+def _focal_population_logit(posterior, gamma):
+    """Minimiser of the binary focal conditional risk, by a scalar search:
+    eta * FL(q) + (1 - eta) * FL(1 - q) over the logit of q."""
+
+    def risk(z, eta):
+        q = expit(z)
+        return -eta * (1 - q) ** gamma * np.log(q) - (1 - eta) * q**gamma * np.log(
+            1 - q
+        )
+
+    return np.array(
+        [
+            minimize_scalar(risk, bounds=(-30, 30), args=(eta,), method="bounded").x
+            for eta in posterior
+        ]
+    )
+
+
+def test_scale_then_shift_recovers_the_posterior_of_a_weighted_focal_model():
+    # A focal model (gamma=2, balanced class weights) at its population
+    # optimum outputs the focal minimiser for the weighted posterior p_w.
+    rng = np.random.default_rng(0)
+    prior_1, shift, n_samples = 0.1, 1.5, 20_000
+    y = (rng.random(n_samples) < prior_1).astype(int)
+    x = rng.normal(size=n_samples) + shift * y
+    posterior = expit(np.log(prior_1 / (1 - prior_1)) + shift * x - shift**2 / 2)
+    class_weight = np.array([1 / (2 * (1 - prior_1)), 1 / (2 * prior_1)])
+    weighted = prior_corrected_proba(
+        np.column_stack([1 - posterior, posterior]), 1 / class_weight
+    )[:, 1]
+    grid = expit(np.linspace(-9, 9, 301))
+    logits = np.interp(
+        logit(weighted), logit(grid), _focal_population_logit(grid, gamma=2.0)
+    )
+    fitted = fit_temperature(logits, y, class_weight=class_weight)
+    recovered = calibrated_proba(logits, class_weight, fitted)[:, 1]
+    assert 1 / fitted == pytest.approx(2.68, rel=0.08)
+    assert np.abs(recovered - posterior).mean() < 0.005
+    # Shifting first and scaling afterwards cannot recover it.
+    shifted = prior_corrected_logits(logits, class_weight)
+    other_order = expit(shifted / fit_temperature(shifted, y))
+    assert np.abs(other_order - posterior).mean() > 0.03
+
+
+def test_calibrated_proba_reduces_to_its_two_parts():
+    rng = np.random.default_rng(9)
+    logits = rng.normal(scale=3.0, size=(100, 4))
+    weight = np.array([1.0, 3.0, 0.5, 8.0])
+    np.testing.assert_allclose(
+        calibrated_proba(logits, weight),
+        prior_corrected_proba(logits_to_proba(logits), weight),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        calibrated_proba(logits, temperature=2.5),
+        logits_to_proba(logits / 2.5),
+        rtol=1e-12,
+    )
+
+
 def test_degenerate_inputs_return_unit_temperature():
     rng = np.random.default_rng(0)
     logits = rng.normal(size=100)
@@ -269,3 +352,5 @@ def test_bad_logits_and_labels_are_rejected():
         fit_temperature(np.zeros(2), [0, 1], sample_weight=[1.0, -1.0])
     with pytest.raises(ValueError, match="class_weight must be a sequence of 3"):
         prior_corrected_logits(np.zeros((2, 3)), [1.0, 2.0])
+    with pytest.raises(ValueError, match="class_weight must hold positive finite"):
+        fit_temperature(np.zeros(2), [0, 1], class_weight=[1.0, -2.0])
