@@ -21,6 +21,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import TunedThresholdClassifierCV
 
 from skfocal import _decision
+from skfocal._calibration import prior_corrected_proba
 from skfocal._decision import (
     METRICS,
     ThresholdRule,
@@ -126,6 +127,18 @@ def test_logit_adjustment_exponent_interpolates_argmax_and_prior_rule():
     np.testing.assert_array_equal(
         half, np.argmax(np.log(proba) - 0.5 * np.log(prior), axis=1)
     )
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_prior_rule_on_corrected_proba_equals_argmax_of_a_balanced_model(n_classes):
+    # With weights w_c proportional to 1 / pi_c, p_w(c|x) is proportional to
+    # p(c|x) / pi_c: the argmax of the uncorrected model is already the prior
+    # rule, so correcting the probabilities keeps its decisions.
+    rng = np.random.default_rng(20 + n_classes)
+    prior = rng.dirichlet(np.ones(n_classes) * 2)
+    weighted = _random_proba(rng, 3000, n_classes)
+    corrected = prior_corrected_proba(weighted, 1 / prior)
+    np.testing.assert_array_equal(decide(corrected, "prior", prior), decide(weighted))
 
 
 def test_decide_accepts_a_fitted_rule():
