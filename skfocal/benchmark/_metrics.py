@@ -3,15 +3,42 @@
 Labels are integer codes ``0..C-1`` (the harness encodes them once, with the
 minority class as ``1`` in binary problems), so that the positive class of
 average precision is always the minority class, whatever the original labels.
+
+Names say the direction, as in scikit-learn and imbalanced-learn: a name
+ending in ``_loss`` is lower-is-better (:data:`LOWER_IS_BETTER`), every other
+metric is higher-is-better.
+
+The probability metrics:
+
+* ``brier_loss``: binary, the mean squared error of the probability of
+  class 1, in [0, 1]; multi-class, Brier's original score, the mean over rows
+  of the sum over classes of ``(p_c - [y = c]) ** 2``, in [0, 2]
+  (:func:`sklearn.metrics.brier_score_loss` in both cases);
+* ``log_loss``: the mean of ``-log p_y`` with ``p_y`` clipped below at
+  ``1e-15`` (:data:`LOG_LOSS_EPS`), so that one confident mistake costs at
+  most 34.5 instead of infinity;
+* ``ece_loss``: the expected calibration error of the top label (Guo et al.
+  2017): the predicted class's probability is binned in 15 equal-width bins
+  ``((m - 1) / 15, m / 15]``, and the row-weighted mean of
+  ``|accuracy - mean confidence|`` over the bins is reported.
+
+The tuned-threshold metrics ``balanced_accuracy_tuned`` and
+``f1_macro_tuned`` are the same metrics under a decision rule tuned inside
+the training fold (:mod:`skfocal.benchmark._threshold`), next to the values
+at the model's own most-probable-class decision.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping
 
 import numpy as np
 from imblearn.metrics import geometric_mean_score
 from sklearn.metrics import (
     average_precision_score,
     balanced_accuracy_score,
+    brier_score_loss,
     f1_score,
     matthews_corrcoef,
     recall_score,
@@ -19,10 +46,21 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import label_binarize
 
-__all__ = ["METRICS", "average_precision", "score_predictions"]
+from skfocal.benchmark._threshold import TUNED_METRICS, score_at_threshold
 
-#: Metric columns of ``results.csv``, with a readable name. All are "higher is
-#: better".
+__all__ = [
+    "ECE_BINS",
+    "LOG_LOSS_EPS",
+    "LOWER_IS_BETTER",
+    "METRICS",
+    "average_precision",
+    "expected_calibration_error",
+    "higher_is_better",
+    "score_predictions",
+]
+
+#: Metric columns of ``results.csv``, with a readable name. Names ending in
+#: ``_loss`` are lower-is-better, the others higher-is-better.
 METRICS: dict[str, str] = {
     "average_precision": "average precision",
     "roc_auc": "ROC AUC",
@@ -31,7 +69,86 @@ METRICS: dict[str, str] = {
     "f1_macro": "macro F1",
     "mcc": "MCC",
     "minority_recall": "minority recall",
+    "balanced_accuracy_tuned": "balanced accuracy, tuned threshold",
+    "f1_macro_tuned": "macro F1, tuned threshold",
+    "brier_loss": "Brier score",
+    "log_loss": "log loss",
+    "ece_loss": "expected calibration error",
 }
+#: The metrics of :data:`METRICS` where lower is better.
+LOWER_IS_BETTER: frozenset[str] = frozenset(m for m in METRICS if m.endswith("_loss"))
+#: Equal-width bins of the top-label confidence in ``ece_loss``.
+ECE_BINS = 15
+#: Lower clip of the true class's probability in ``log_loss``.
+LOG_LOSS_EPS = 1e-15
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of ``metric`` is better (names ending in ``_loss``
+    are lower-is-better).
+
+    Parameters
+    ----------
+    metric : str
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skfocal.benchmark._metrics import higher_is_better
+    >>> higher_is_better("average_precision"), higher_is_better("brier_loss")
+    (True, False)
+    """
+    return not metric.endswith("_loss")
+
+
+def expected_calibration_error(
+    y_true: np.ndarray, proba: np.ndarray, n_bins: int = ECE_BINS
+) -> float:
+    """Top-label expected calibration error with equal-width bins.
+
+    Each row's confidence is the probability of its predicted (most
+    probable) class; rows fall in bins ``((m - 1) / n_bins, m / n_bins]``
+    (a confidence of exactly 0 goes to the first bin). The result is
+    ``sum_m |B_m| / n * |accuracy(B_m) - mean confidence(B_m)|``.
+
+    Parameters
+    ----------
+    y_true : ndarray of shape (n_samples,)
+        Integer class codes ``0..C-1``.
+    proba : ndarray of shape (n_samples, n_classes)
+    n_bins : int, default=15
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfocal.benchmark._metrics import expected_calibration_error
+    >>> proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
+    >>> round(expected_calibration_error(np.array([0, 1, 1, 1]), proba), 3)
+    0.35
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    predicted = np.argmax(proba, axis=1)
+    confidence = proba[np.arange(len(proba)), predicted]
+    correct = (predicted == np.asarray(y_true)).astype(np.float64)
+    # Right-closed bins on the edges of linspace(0, 1, n_bins + 1); the
+    # inner edges alone, so 0 lands in the first bin and 1 in the last.
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bins = np.digitize(confidence, edges[1:-1], right=True)
+    gap = np.bincount(bins, weights=correct - confidence, minlength=n_bins)
+    # |sum(correct - confidence)| per bin = |B_m| * |accuracy - confidence|.
+    return float(np.sum(np.abs(gap)) / max(len(proba), 1))
+
+
+def _log_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+    true_class = proba[np.arange(len(proba)), np.asarray(y_true)]
+    return float(-np.mean(np.log(np.clip(true_class, LOG_LOSS_EPS, None))))
 
 
 def _positive_scores(proba: np.ndarray) -> np.ndarray:
@@ -72,14 +189,20 @@ def average_precision(y_true: np.ndarray, proba: np.ndarray) -> float:
 
 
 def score_predictions(
-    y_true: np.ndarray, proba: np.ndarray, minority_class: int
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    minority_class: int,
+    *,
+    thresholds: Mapping[str, float] | None = None,
+    class_prior: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Every metric of :data:`METRICS` for one test fold.
 
     The predicted class is the most probable one. Multi-class average
     precision and ROC AUC are macro averages of one-vs-rest scores; the
     G-mean is imbalanced-learn's multi-class geometric mean of per-class
-    recalls.
+    recalls. The probability metrics are described in the module docstring.
+    The tuned-threshold metrics are NaN unless ``thresholds`` is given.
 
     Parameters
     ----------
@@ -89,6 +212,13 @@ def score_predictions(
         Predicted class probabilities, columns in code order.
     minority_class : int
         Code of the rarest class, whose recall is ``minority_recall``.
+    thresholds : mapping or None, default=None
+        Tuned metric name (``"balanced_accuracy_tuned"``,
+        ``"f1_macro_tuned"``) to the threshold tuned inside the training fold
+        (:func:`~skfocal.benchmark._threshold.inner_split_threshold`).
+    class_prior : ndarray of shape (n_classes,) or None, default=None
+        Class frequencies of the training fold; needed with ``thresholds``
+        for multi-class problems.
 
     Returns
     -------
@@ -133,4 +263,17 @@ def score_predictions(
                 zero_division=0,
             )
         ),
+        **{
+            name: (
+                score_at_threshold(
+                    y_true, proba, thresholds[name], class_prior, metric=metric
+                )
+                if thresholds is not None and name in thresholds
+                else math.nan
+            )
+            for name, metric in TUNED_METRICS.items()
+        },
+        "brier_loss": float(brier_score_loss(y_true, proba, labels=labels)),
+        "log_loss": _log_loss(y_true, proba),
+        "ece_loss": expected_calibration_error(y_true, proba),
     }
