@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -272,6 +273,18 @@ def test_piecewise_bins_small_and_subsampled_tables():
     np.testing.assert_allclose(
         edges[0][1:-1].numpy(), np.quantile(X[:, 0], [0.25, 0.5, 0.75]), atol=0.1
     )
+
+
+def test_one_bin_features_do_not_warn():
+    """Binary columns have one bin; rtdl_num_embeddings would warn per column."""
+    X = np.column_stack([np.tile([0.0, 1.0], 10), np.arange(20.0), np.ones(20)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bins = compute_piecewise_bins(X, n_bins=4)
+        embedding = NumericEmbedding("piecewise_linear", 3, bins=bins)
+    encoded = embedding(torch.from_numpy(X).float())
+    assert encoded.shape == (20, 3 * 16)
+    assert torch.isfinite(encoded).all()
 
 
 def test_piecewise_bins_reject_bad_input():
