@@ -6,10 +6,21 @@ import pytest
 import torch
 
 from skfocal.losses import (
+    AsymmetricLoss,
     BalancedCrossEntropyLoss,
     FocalLoss,
     GHMCLoss,
+    LDAMLoss,
+    LogitAdjustedLoss,
+    Poly1Loss,
+    asymmetric_loss,
+    class_counts,
+    class_prior,
     focal_loss,
+    ldam_loss,
+    ldam_margins,
+    logit_adjusted_loss,
+    poly1_loss,
 )
 
 
@@ -91,3 +102,143 @@ def test_modules_check_alpha_against_the_logits(binary_batch, multiclass_batch):
     # Without the per-step check, valid targets give the same value.
     unchecked = FocalLoss(check_targets=False)(*binary_batch)
     torch.testing.assert_close(unchecked, FocalLoss()(*binary_batch))
+
+
+# --------------------------------------------------------------------------
+# The losses added in the second phase, and the helpers
+# --------------------------------------------------------------------------
+BINARY = (torch.tensor([0.5, -0.2, 1.0]), torch.tensor([1, 0, 1]))
+MULTI = (torch.zeros(3, 3), torch.tensor([0, 2, 1]))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: focal_loss(*BINARY, gamma="auto"),
+            r"gamma must be a finite real number >= 0 or 'adaptive'; got 'auto'",
+        ),
+        (lambda: FocalLoss(gamma="Adaptive"), r"or 'adaptive'; got 'Adaptive'"),
+        (
+            lambda: logit_adjusted_loss(*BINARY, [0.9, 0.1], tau=-1.0),
+            r"tau must be a finite real number >= 0; got -1.0",
+        ),
+        (
+            lambda: logit_adjusted_loss(*BINARY, [0.9, 0.1], tau=math.inf),
+            r"tau must be a finite real number >= 0; got inf",
+        ),
+        (
+            lambda: LogitAdjustedLoss([0.9, 0.1], tau="1"),
+            r"tau must be a finite real number >= 0; got '1'",
+        ),
+        (
+            lambda: logit_adjusted_loss(*BINARY, [0.5, 0.3, 0.2]),
+            r"class_prior must have one value per class \(2, for one logit per "
+            r"sample \(binary\)\); got 3",
+        ),
+        (
+            lambda: LogitAdjustedLoss([0.5, 0.5])(*MULTI),
+            r"class_prior must have one value per class \(3, for 3 logits\); got 2",
+        ),
+        (
+            lambda: logit_adjusted_loss(*BINARY, [1.0, 0.0]),
+            r"class_prior must hold finite values > 0 .*\[1.0, 0.0\]",
+        ),
+        (
+            lambda: LogitAdjustedLoss([0.5, -0.5]),
+            r"class_prior must hold finite values > 0",
+        ),
+        (
+            lambda: LogitAdjustedLoss([[0.5, 0.5]]),
+            r"class_prior must be 1-D with one value per class .*shape \(1, 2\)",
+        ),
+        (
+            lambda: LogitAdjustedLoss("balanced"),
+            r"class_prior must be a 1-D sequence of positive numbers",
+        ),
+        (
+            lambda: ldam_loss(*BINARY, [10, 0]),
+            r"class_counts must hold finite values > 0 .*\[10.0, 0.0\]",
+        ),
+        (
+            lambda: LDAMLoss([10, 5], max_margin=-0.1),
+            r"max_margin must be a finite real number >= 0; got -0.1",
+        ),
+        (
+            lambda: ldam_loss(*BINARY, [10, 5], scale=0.0),
+            r"scale must be a finite real number > 0; got 0.0",
+        ),
+        (
+            lambda: LDAMLoss([10, 5], scale=math.nan),
+            r"scale must be a finite real number > 0; got nan",
+        ),
+        (
+            lambda: LDAMLoss([10, 5, 1])(*BINARY),
+            r"class_counts must have one value per class \(2, for one logit",
+        ),
+        (
+            lambda: asymmetric_loss(*BINARY, gamma_pos=-1.0),
+            r"gamma_pos must be a finite real number >= 0; got -1.0",
+        ),
+        (
+            lambda: AsymmetricLoss(gamma_neg=math.nan),
+            r"gamma_neg must be a finite real number >= 0; got nan",
+        ),
+        (
+            lambda: asymmetric_loss(*BINARY, clip=1.0),
+            r"clip must be a finite real number in \[0, 1\); got 1.0",
+        ),
+        (
+            lambda: AsymmetricLoss(clip=-0.05),
+            r"clip must be a finite real number in \[0, 1\); got -0.05",
+        ),
+        (
+            lambda: AsymmetricLoss(reduction="avg"),
+            r"reduction must be one of .*'avg'",
+        ),
+        (
+            lambda: poly1_loss(*BINARY, epsilon=-2.0),
+            r"epsilon must be a finite real number >= -1; got -2.0",
+        ),
+        (
+            lambda: Poly1Loss(gamma="adaptive"),
+            r"gamma must be a finite real number >= 0; got 'adaptive'",
+        ),
+        (
+            lambda: Poly1Loss(epsilon=True),
+            r"epsilon must be a finite real number >= -1; got True",
+        ),
+        (
+            lambda: FocalLoss().set_class_weight(0.5),
+            r"set_class_weight takes one weight per class or None; got the float",
+        ),
+        (
+            lambda: FocalLoss().set_class_weight([1.0, -1.0]),
+            r"weight given as a vector must hold finite, non-negative weights",
+        ),
+        (
+            lambda: LDAMLoss([10, 5]).set_class_weight([[1.0, 2.0]]),
+            r"weight given as a vector must be 1-D",
+        ),
+    ],
+)
+def test_new_parameters_reject_bad_values(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_helpers_reject_bad_input():
+    with pytest.raises(ValueError, match=r"max_margin must be a finite .*got -1"):
+        ldam_margins([10, 5], max_margin=-1)
+    with pytest.raises(ValueError, match=r"target is empty; class counts need"):
+        class_counts([])
+    with pytest.raises(ValueError, match=r"non-negative class indices; got the val"):
+        class_counts([0, -1])
+    with pytest.raises(ValueError, match=r"n_classes must be an integer; got 2.5"):
+        class_counts([0, 1], n_classes=2.5)
+    with pytest.raises(ValueError, match=r"target holds class 3 but n_classes=2"):
+        class_prior([0, 3], n_classes=2)
+    with pytest.raises(ValueError, match=r"sample_weight must hold finite, non-neg"):
+        class_counts([0, 1], sample_weight=[1.0, -1.0])
+    with pytest.raises(ValueError, match=r"sample_weight sums to 0"):
+        class_prior([0, 1], sample_weight=[0.0, 0.0])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.utils.class_weight import compute_class_weight
 
-from skfocal.losses import class_weights
+from skfocal.losses import class_counts, class_prior, class_weights
 
 
 def test_balanced_class_weights_match_scikit_learn():
@@ -33,3 +33,20 @@ def test_class_weights_reject_bad_input():
         class_weights([0, 0, 2])
     with pytest.raises(ValueError, match=r"integer class indices"):
         class_weights([0.5, 1.0])
+
+
+def test_class_counts_and_prior_match_numpy():
+    rng = np.random.default_rng(0)
+    labels = rng.choice(4, size=500, p=[0.7, 0.2, 0.08, 0.02])
+    weights = rng.uniform(0.0, 2.0, size=500)
+    np.testing.assert_array_equal(
+        class_counts(labels).numpy(), np.bincount(labels, minlength=4)
+    )
+    np.testing.assert_allclose(
+        class_counts(labels, sample_weight=weights).numpy(),
+        np.bincount(labels, weights=weights, minlength=4),
+    )
+    prior = class_prior(labels, n_classes=6).numpy()
+    np.testing.assert_allclose(prior[:4], np.bincount(labels) / 500)
+    assert prior[4:].tolist() == [0.0, 0.0]
+    assert prior.sum() == pytest.approx(1.0)

@@ -237,7 +237,7 @@ class LDAMLoss(_WeightedLoss):
         self.class_counts = tuple(
             float(c) for c in _positive_class_vector("class_counts", class_counts)
         )
-        self._register_class_constant("margins", margins)
+        self.register_buffer("margins", margins.to(torch.float32))
 
     def forward(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None = None

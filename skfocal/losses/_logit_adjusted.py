@@ -186,7 +186,7 @@ class LogitAdjustedLoss(_WeightedLoss):
         super().__init__(alpha, reduction, check_targets)
         self.tau = tau
         self.class_prior = tuple(float(p) for p in log_prior.exp().tolist())
-        self._register_class_constant("log_prior", log_prior)
+        self.register_buffer("log_prior", log_prior.to(torch.float32))
 
     def forward(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None = None

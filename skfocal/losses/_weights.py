@@ -46,12 +46,12 @@ def class_counts(
     labels = (target if isinstance(target, Tensor) else torch.tensor(target)).reshape(
         -1
     )
+    if labels.numel() == 0:
+        raise ValueError("target is empty; class counts need at least one label.")
     if torch.is_floating_point(labels) or labels.dtype == torch.bool:
         raise ValueError(
             f"target must hold integer class indices; got dtype {labels.dtype}."
         )
-    if labels.numel() == 0:
-        raise ValueError("target is empty; class counts need at least one label.")
     labels = labels.long().cpu()
     if labels.min() < 0:
         raise ValueError(
