@@ -145,7 +145,7 @@ def compute_piecewise_bins(
     X: np.ndarray | Tensor,
     n_bins: int = DEFAULT_N_BINS,
     *,
-    max_rows: int | None = 262_144,
+    max_rows: int | None = 65_536,
     random_state: int | np.random.Generator | None = 0,
 ) -> list[Tensor]:
     """Quantile bin edges per feature for piecewise-linear embeddings.
@@ -155,8 +155,9 @@ def compute_piecewise_bins(
     ``[value - 1, value + 1]``; tables with fewer than ``n_bins + 1`` rows get
     fewer bins; and at most ``max_rows`` randomly chosen rows are used,
     because ``torch.quantile`` sorts every column (about 10 s for 1M x 50 on
-    one core) while 48 quantiles of 262,144 rows are already accurate to a
-    fraction of a percentile.
+    one core, 2 s for 262,144 rows) while the quantiles of 65,536 rows are
+    already accurate: the standard error of a quantile level is
+    ``sqrt(p (1 - p) / n)``, at most 0.2 percentage points.
 
     Parameters
     ----------
@@ -164,7 +165,7 @@ def compute_piecewise_bins(
         The training inputs, after the input transform; finite.
     n_bins : int, default=48
         Maximum number of bins per feature (TabM's and the package's default).
-    max_rows : int or None, default=262144
+    max_rows : int or None, default=65536
         Rows used to compute the quantiles; ``None`` uses all.
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the row subsample.
@@ -182,14 +183,16 @@ def compute_piecewise_bins(
     >>> [len(edges) for edges in compute_piecewise_bins(X, n_bins=4)]
     [5, 2]
     """
-    data = torch.as_tensor(np.asarray(X) if not isinstance(X, Tensor) else X)
-    data = data.detach().to(device="cpu", dtype=torch.float32)
+    if isinstance(X, Tensor):
+        X = X.detach().cpu().numpy()
+    data = np.asarray(X)
     if data.ndim != 2 or data.shape[0] < 2 or data.shape[1] < 1:
         raise ValueError(
             "compute_piecewise_bins needs a 2-d X with at least 2 rows and 1 "
-            f"column; got shape {tuple(data.shape)}."
+            f"column; got shape {data.shape}."
         )
-    if not bool(torch.isfinite(data).all()):
+    # numpy, not torch: torch.isfinite took 0.8 s on 1M x 50 float32.
+    if not np.isfinite(data).all():
         raise ValueError("compute_piecewise_bins needs finite X (no NaN or inf).")
     if not _is_int(n_bins) or n_bins < 2:
         raise ValueError(
@@ -197,8 +200,8 @@ def compute_piecewise_bins(
         )
     if max_rows is not None and data.shape[0] > max_rows:
         rng = np.random.default_rng(random_state)
-        rows = np.sort(rng.choice(data.shape[0], size=max_rows, replace=False))
-        data = data[torch.from_numpy(rows)]
+        data = data[np.sort(rng.choice(data.shape[0], size=max_rows, replace=False))]
+    data = torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32))
     constant = (data == data[0]).all(dim=0)
     bins: list[Tensor | None] = [None] * data.shape[1]
     varying = torch.nonzero(~constant).flatten()
