@@ -67,13 +67,6 @@ def _check_real(
     )
 
 
-def _check_gamma(gamma: float) -> None:
-    if not _is_real(gamma) or not math.isfinite(gamma) or gamma < 0:
-        raise ValueError(
-            f"gamma must be a finite real number >= 0; got {gamma!r} instead."
-        )
-
-
 def _check_bins(bins: int) -> None:
     if isinstance(bins, bool) or not isinstance(bins, Integral) or bins < 1:
         raise ValueError(f"bins must be an integer >= 1; got {bins!r} instead.")
