@@ -148,7 +148,8 @@ def validate_features(estimator, X, *, reset: bool, training: bool):
     if sp.issparse(X):
         X = X.tocsr()
         if X.dtype != np.float32:
-            X = X.astype(np.float32)
+            with np.errstate(over="ignore"):  # overflow is reported just below
+                X = X.astype(np.float32)
             if not np.all(np.isfinite(X.data)):
                 raise _too_large()
         return X

@@ -249,4 +249,9 @@ def resolve_class_weight(
             "The 'alpha' class weights must be finite and non-negative; got "
             f"{weights.tolist()!r}."
         )
+    if not np.any(weights > 0):
+        raise ValueError(
+            f"The 'alpha' class weights are all zero ({weights.tolist()!r}): "
+            "nothing would be learned. Give at least one class a positive weight."
+        )
     return weights

@@ -160,6 +160,22 @@ class TabularNet(NeuralNetClassifier):
         self.optimizer_.step()
         return step
 
+    # The one private override, kept because it is measurably faster:
+    # skorch calls _set_training on every batch, and Module.train() walks
+    # every submodule each time. Switching only when the mode changes made a
+    # default fit 5-7% faster per epoch (20,000 x 20 rows, batch 256, one
+    # thread; ratio of medians of 7 interleaved repeats: 0.934 and 0.951).
+    # tests/test_net.py fails loudly if skorch renames or re-signs it.
+    # (Calling only the callbacks that override a hook, the former notify
+    # override, gained under 2% and was dropped.)
+    def _set_training(self, training=True):
+        if (
+            self.module_.training != training
+            or self.criterion_.training != training
+            or self.validation_criterion_.training != training
+        ):
+            super()._set_training(training)
+
     def predict_proba(self, X):
         # Averages ensemble members' probabilities, which skorch's
         # predict_nonlinearity (called without the module) cannot know of.
@@ -331,19 +347,12 @@ def training_callbacks(
     """
     callbacks = [("stop_on_non_finite_loss", _StopOnNonFiniteLoss())]
     if verbose >= 2 and has_validation:
-        if binary:
-            callbacks.append(
-                (
-                    "valid_ap",
-                    EpochScoring("average_precision", lower_is_better=False),
-                )
-            )
-        callbacks.append(
-            (
-                "valid_bal_acc",
-                EpochScoring("balanced_accuracy", lower_is_better=False),
-            )
-        )
+        # Scored on the predictions the validation pass already made.
+        scorers = {"valid_ap": "average_precision"} if binary else {}
+        scorers["valid_bal_acc"] = "balanced_accuracy"
+        for name, scoring in scorers.items():
+            scorer = EpochScoring(scoring, lower_is_better=False, name=name)
+            callbacks.append((name, scorer))
     callbacks.extend(user_callbacks)
     if patience is not None:
         # Validation loss, not accuracy: under imbalance accuracy rewards

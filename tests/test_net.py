@@ -1,0 +1,232 @@
+"""The skorch training layer (skfocal._net) and the modules it drives."""
+
+import doctest
+import inspect
+import io
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.datasets import make_classification
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+
+import skfocal._checks
+import skfocal._data
+import skfocal._ensemble
+import skfocal._estimator_docs
+import skfocal._inference
+import skfocal._loss_specs
+import skfocal._net
+from skfocal import FocalClassifier, GHMClassifier
+from skfocal._data import SparseRows, TabularDataset
+from skfocal._net import TabularNet, check_callbacks, console_sink
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(n_samples=300, n_features=5, random_state=0)
+
+
+# --------------------------------------------------------------------------
+# What the layer relies on in skorch: fails loudly when skorch changes
+# --------------------------------------------------------------------------
+def test_private_override_still_matches_skorch():
+    # TabularNet._set_training is the one private override (measured 5-7%
+    # per epoch). If skorch renames it or changes its signature, the override
+    # would silently stop applying or break: this test says so first.
+    signature = inspect.signature(NeuralNet._set_training)
+    assert list(signature.parameters) == ["self", "training"]
+    assert signature.parameters["training"].default is True
+    for step in ("train_step_single", "validation_step", "evaluation_step"):
+        assert "self._set_training(" in inspect.getsource(getattr(NeuralNet, step))
+
+
+def test_default_callbacks_disabled_by_name_still_exist():
+    names = [
+        name for name, _ in NeuralNetClassifier(torch.nn.Linear).get_default_callbacks()
+    ]
+    assert {"valid_acc", "print_log", "train_loss", "valid_loss"} <= set(names)
+
+
+def test_valid_acc_is_off_and_print_log_only_when_verbose(data):
+    X, y = data
+    quiet = FocalClassifier(max_epochs=1, random_state=0).fit(X, y)
+    names = dict(quiet.net_.callbacks_)
+    assert "valid_acc" not in names
+    assert "print_log" not in names
+    loud = FocalClassifier(max_epochs=1, verbose=1, random_state=0).fit(X, y)
+    assert "print_log" in dict(loud.net_.callbacks_)
+
+
+# --------------------------------------------------------------------------
+# Training outcome
+# --------------------------------------------------------------------------
+def test_outcome_of_a_full_fit(data):
+    X, y = data
+    clf = FocalClassifier(max_epochs=3, random_state=0).fit(X, y)
+    outcome = clf._training_outcome
+    assert (outcome.epochs_requested, outcome.epochs_run) == (3, 3)
+    assert not outcome.stopped_early
+    assert not outcome.interrupted
+    assert outcome.completed
+
+
+def test_outcome_names_the_early_stopping_callback(data):
+    X, y = data
+    # A huge relative threshold: no epoch ever counts as an improvement.
+    stopper = EarlyStopping(monitor="train_loss", patience=2, threshold=0.9)
+    clf = FocalClassifier(
+        max_epochs=50, random_state=0, callbacks=[("mine", stopper)]
+    ).fit(X, y)
+    outcome = clf._training_outcome
+    assert outcome.stopped_early
+    assert outcome.stopped_by == "mine"
+    assert not outcome.interrupted
+    assert outcome.epochs_run == clf.n_iter_ == 3
+
+
+def test_outcome_of_an_interruption_mid_epoch(data):
+    X, y = data
+
+    class CtrlCInSecondEpoch(Callback):
+        def on_batch_end(self, net, training=False, **kwargs):
+            if training and len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    clf = FocalClassifier(max_epochs=5, batch_size=50, callbacks=[CtrlCInSecondEpoch])
+    with pytest.raises(KeyboardInterrupt, match=r"interrupted after 1 of 5 epochs"):
+        clf.fit(X, y)
+    assert clf._training_outcome.interrupted
+    assert not clf._training_outcome.stopped_early
+    # The validation split is dropped even when training is interrupted.
+    assert clf.net_.train_split is None
+
+
+# --------------------------------------------------------------------------
+# Validation loss, callbacks, output
+# --------------------------------------------------------------------------
+def test_validation_loss_runs_unchecked_through_one_module(data):
+    X, y = data
+    calls = []
+
+    class CountValidationCalls(Callback):
+        def on_train_begin(self, net, **kwargs):
+            net.validation_criterion_.register_forward_hook(
+                lambda *args: calls.append(1)
+            )
+
+    clf = GHMClassifier(
+        early_stopping=True,
+        max_epochs=4,
+        batch_size=10,
+        random_state=0,
+        callbacks=[CountValidationCalls()],
+    ).fit(X, y)
+    criterion = clf.net_.validation_criterion_
+    assert criterion.check_targets is False
+    assert not clf.net_.criterion_.check_targets
+    # 30 validation rows in batches of 10, four epochs.
+    assert len(calls) == 4 * 3
+
+
+def test_check_callbacks_names_the_bad_item():
+    check_callbacks([EarlyStopping(), ("named", ProgressBar), ProgressBar], "X")
+    with pytest.raises(
+        ValueError, match=r"'callbacks' parameter of X .* item 1 is 'x'"
+    ):
+        check_callbacks([ProgressBar(), "x"], "X")
+    with pytest.raises(ValueError, match=r"item 0 is \('name', 3\) \(tuple\)"):
+        check_callbacks([("name", 3)], "X")
+
+
+def test_console_sink_strips_colour_unless_terminal(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    coloured = "\x1b[32m0.5000\x1b[0m"
+    log = io.StringIO()
+    monkeypatch.setattr("sys.stdout", log)
+    console_sink(coloured)
+    assert log.getvalue() == "0.5000\n"
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stdout", terminal)
+    console_sink(coloured)
+    assert terminal.getvalue() == coloured + "\n"
+
+
+def test_progress_bar_counts_every_batch(data):
+    X, y = data
+    counts = []
+
+    class RecordingBar(ProgressBar):
+        def on_epoch_end(self, net, **kwargs):
+            counts.append((self.pbar_.n, self.pbar_.total))
+            super().on_epoch_end(net, **kwargs)
+
+    FocalClassifier(
+        max_epochs=2, batch_size=100, random_state=0, callbacks=[RecordingBar()]
+    ).fit(X, y)
+    assert counts == [(3, 3), (3, 3)]
+
+
+# --------------------------------------------------------------------------
+# Data: sparse rows
+# --------------------------------------------------------------------------
+def test_sparse_rows_match_scipy():
+    rng = np.random.RandomState(0)
+    matrix = sp.random(40, 7, density=0.2, format="csc", random_state=rng)
+    # A duplicate entry, as COO input may carry: it must add up.
+    matrix = (
+        matrix + sp.coo_matrix(([1.5, 2.0], ([3, 3], [2, 2])), shape=(40, 7))
+    ).tocoo()
+    rows = SparseRows.from_scipy(matrix, "cpu")
+    dense = matrix.toarray().astype(np.float32)
+    index = torch.tensor([5, 3, 3, 39, 0])
+    np.testing.assert_array_equal(rows.dense(index).numpy(), dense[index.numpy()])
+    subset = rows.subset(index)
+    assert subset.shape == (5, 7)
+    np.testing.assert_array_equal(
+        subset.dense(torch.arange(5)).numpy(), dense[index.numpy()]
+    )
+    data = TabularDataset(rows, torch.arange(40), None)
+    np.testing.assert_array_equal(data.batch(slice(10, 14))[0].numpy(), dense[10:14])
+    np.testing.assert_array_equal(data.batch(slice(38, 50))[0].numpy(), dense[38:])
+
+
+def test_empty_sparse_rows():
+    rows = SparseRows.from_scipy(sp.csr_matrix((3, 4)), "cpu")
+    assert rows.dense(torch.tensor([2, 0])).abs().sum() == 0
+    assert len(rows.subset(torch.tensor([1]))) == 1
+
+
+def test_net_accepts_plain_arrays(data):
+    X, y = data
+    clf = FocalClassifier(max_epochs=1, random_state=0).fit(X, y)
+    assert isinstance(clf.net_, TabularNet)
+    proba = clf.net_.predict_proba(X.astype(np.float32))
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+
+
+# --------------------------------------------------------------------------
+# Docstring examples of the estimator-layer modules
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "module",
+    [
+        skfocal._checks,
+        skfocal._data,
+        skfocal._ensemble,
+        skfocal._estimator_docs,
+        skfocal._inference,
+        skfocal._loss_specs,
+        skfocal._net,
+    ],
+    ids=lambda module: module.__name__,
+)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -1,0 +1,273 @@
+"""Estimator defects found under real use (issue 11), one test each.
+
+Every test here failed before the skorch layer was redesigned.
+"""
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_classification
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from skorch.callbacks import Callback, EarlyStopping
+
+from skfocal import FocalClassifier, GHMClassifier, ImbalancedMLPClassifier
+from skfocal._data import SparseRows
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    return make_classification(
+        n_samples=400, n_features=6, weights=[0.85], random_state=0
+    )
+
+
+# --------------------------------------------------------------------------
+# Warm start
+# --------------------------------------------------------------------------
+def test_warm_start_with_more_epochs(binary_data):
+    X, y = binary_data
+    clf = FocalClassifier(max_epochs=3, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(max_epochs=5).fit(X, y)
+    assert clf.n_iter_ == 8
+    assert len(clf.loss_curve_) == 8
+
+
+def test_warm_start_uses_new_loss_and_learning_rate(binary_data):
+    X, y = binary_data
+    clf = FocalClassifier(max_epochs=2, warm_start=True, random_state=0).fit(X, y)
+    optimizer = clf.net_.optimizer_
+    clf.set_params(lr=0.05).fit(X, y)
+    # Only the learning rate changed: same optimizer (Adam's moments kept).
+    assert clf.net_.optimizer_ is optimizer
+    assert [group["lr"] for group in optimizer.param_groups] == [0.05]
+
+    clf.set_params(gamma=0.5, alpha=0.75, lr=0.01, weight_decay=1e-4).fit(X, y)
+    criterion = clf.net_.criterion_
+    assert criterion.gamma == 0.5
+    torch.testing.assert_close(criterion.class_weight, torch.tensor([0.25, 0.75]))
+    np.testing.assert_allclose(clf.class_weight_, [0.25, 0.75])
+    validation_weight = clf.net_.validation_criterion_.class_weight
+    torch.testing.assert_close(validation_weight, torch.tensor([0.25, 0.75]))
+    groups = clf.net_.optimizer_.param_groups
+    assert [(g["lr"], g["weight_decay"]) for g in groups] == [(0.01, 1e-4)]
+    assert clf.n_iter_ == 6
+
+
+def test_warm_start_and_partial_fit_follow_loss_changes():
+    X, y = make_classification(200, 4, random_state=0)
+    clf = ImbalancedMLPClassifier(loss="focal", max_epochs=1, warm_start=True)
+    clf.fit(X, y)
+    clf.set_params(loss="ghm", bins=4).fit(X, y)
+    assert clf.net_.criterion_.bins == 4
+    streaming = GHMClassifier(bins=5, random_state=0)
+    streaming.partial_fit(X, y, classes=[0, 1])
+    streaming.set_params(bins=7).partial_fit(X, y)
+    assert streaming.net_.criterion_.bins == 7
+
+
+def test_warm_start_cannot_change_the_network(binary_data):
+    X, y = binary_data
+    clf = FocalClassifier(max_epochs=1, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(8,))
+    with pytest.raises(ValueError, match=r"parameters changed \(hidden_layer_sizes\)"):
+        clf.fit(X, y)
+
+
+# --------------------------------------------------------------------------
+# Callbacks and output
+# --------------------------------------------------------------------------
+def test_users_early_stopping_ends_fit_normally(binary_data):
+    X, y = binary_data
+    stopper = EarlyStopping(monitor="train_loss", patience=2, threshold=0.9)
+    clf = FocalClassifier(max_epochs=100, random_state=0, callbacks=[stopper])
+    clf.fit(X, y)
+    assert clf.n_iter_ == 3
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_verbose_output_is_plain_text_and_level_two_adds_metrics(binary_data, capsys):
+    X, y = binary_data
+    params = {"max_epochs": 3, "early_stopping": True, "random_state": 0}
+    FocalClassifier(verbose=1, **params).fit(X, y)
+    level_one = capsys.readouterr().out
+    assert "train_loss" in level_one
+    assert "valid_loss" in level_one
+    assert "\x1b[" not in level_one
+    assert "valid_ap" not in level_one
+    FocalClassifier(verbose=2, **params).fit(X, y)
+    level_two = capsys.readouterr().out
+    assert "valid_ap" in level_two
+    assert "valid_bal_acc" in level_two
+    assert "\x1b[" not in level_two
+
+
+# --------------------------------------------------------------------------
+# Sparse input
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("sparse_format", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_sparse_input_trains_like_dense(binary_data, sparse_format, early_stopping):
+    X, y = binary_data
+    X = np.where(np.abs(X) > 1.0, X, 0.0)  # mostly zeros
+    X_sparse = sp.csr_matrix(X).asformat(sparse_format)
+    params = {"max_epochs": 3, "random_state": 0, "early_stopping": early_stopping}
+    dense = FocalClassifier(**params).fit(X, y)
+    sparse = FocalClassifier(**params).fit(X_sparse, y)
+    np.testing.assert_array_equal(sparse.loss_curve_, dense.loss_curve_)
+    np.testing.assert_allclose(
+        sparse.predict_proba(X_sparse), dense.predict_proba(X), rtol=0, atol=1e-12
+    )
+    np.testing.assert_array_equal(sparse.predict(X_sparse), dense.predict(X))
+
+
+def test_sparse_input_stays_sparse_on_the_device(binary_data):
+    X, y = binary_data
+    seen = []
+
+    class RecordFeatures(Callback):
+        def on_train_begin(self, net, X=None, **kwargs):
+            seen.append(type(X.features))
+
+    FocalClassifier(max_epochs=1, callbacks=[RecordFeatures()]).fit(sp.csr_matrix(X), y)
+    assert seen == [SparseRows]
+
+
+def test_sparse_one_hot_inside_column_transformer():
+    rng = np.random.RandomState(0)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "amount": rng.lognormal(size=n),
+            "merchant": rng.choice([f"m{i}" for i in range(60)], n),
+        }
+    )
+    target = np.where(
+        (frame["amount"] > 2) | frame["merchant"].isin(["m1", "m2"]), "fraud", "ok"
+    )
+    preprocess = ColumnTransformer(
+        [
+            ("numeric", StandardScaler(), ["amount"]),
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), ["merchant"]),
+        ]
+    )
+    assert sp.issparse(preprocess.fit_transform(frame))
+    model = make_pipeline(preprocess, FocalClassifier(max_epochs=3, random_state=0))
+    model.fit(frame, target)
+    proba = model.predict_proba(frame)
+    assert proba.shape == (n, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    assert set(model.predict(frame)) <= {"fraud", "ok"}
+
+
+def test_sparse_values_too_large_for_float32(binary_data):
+    X, y = binary_data
+    huge = sp.csr_matrix(X)
+    huge.data[0] = 1e300
+    with pytest.raises(ValueError, match=r"too large for float32"):
+        FocalClassifier(max_epochs=1).fit(huge, y)
+
+
+# --------------------------------------------------------------------------
+# partial_fit, zero-weight batches, prediction memory
+# --------------------------------------------------------------------------
+def test_partial_fit_with_one_class_names_classes(binary_data):
+    X, y = binary_data
+    with pytest.raises(ValueError, match=r"only one class: 0\. .*classes=\["):
+        FocalClassifier().partial_fit(X[y == 0], y[y == 0])
+
+
+def test_batches_whose_weights_sum_to_zero_do_not_poison_training():
+    X, y = make_classification(
+        400, 4, n_informative=3, n_redundant=0, weights=[0.9], random_state=0
+    )
+    # alpha=1.0 gives class 0 the weight 0: most batches of 8 weigh nothing.
+    clf = FocalClassifier(alpha=1.0, batch_size=8, random_state=0).fit(X, y)
+    assert np.all(np.isfinite(clf.loss_curve_))
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+    weights = np.zeros(len(y))
+    weights[:8] = 1.0  # whole batches of zero sample weight
+    clf = FocalClassifier(batch_size=8, max_epochs=3, random_state=0)
+    clf.fit(X, y, sample_weight=weights)
+    assert np.all(np.isfinite(clf.loss_curve_))
+
+
+@pytest.mark.parametrize(
+    "method", ["predict_proba", "decision_function", "predict_log_proba"]
+)
+def test_prediction_memory_is_bounded_by_the_chunk(method):
+    rng = np.random.RandomState(0)
+    X = rng.randn(100_000, 20)  # 16 MB of float64
+    y = (X[:, 0] > 1).astype(int)
+    clf = FocalClassifier(max_epochs=1, random_state=0).fit(X[:500], y[:500])
+    getattr(clf, method)(X[:10])  # warm-up: lazy imports and caches
+    tracemalloc.start()
+    try:
+        result = getattr(clf, method)(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Beyond the output itself, only chunk-sized buffers (2,048 rows): no
+    # float32 copy of X (8 MB), no list of per-chunk outputs to concatenate.
+    assert peak - result.nbytes < 1_000_000
+    assert result.flags.owndata
+
+
+# --------------------------------------------------------------------------
+# Bad input: clear errors naming the parameter, the value, the expectation
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("estimator", "sample_weight", "error", "message"),
+    [
+        (FocalClassifier(device="meta"), None, ValueError, r"'device' .* got 'meta'"),
+        (
+            FocalClassifier(device=torch.device("meta")),
+            None,
+            ValueError,
+            r"'device' parameter of FocalClassifier must be",
+        ),
+        (
+            FocalClassifier(callbacks=["x"]),
+            None,
+            ValueError,
+            r"'callbacks' parameter of FocalClassifier .* item 0 is 'x' \(str\)",
+        ),
+        (
+            FocalClassifier(callbacks=[("name", object())]),
+            None,
+            ValueError,
+            r"'callbacks' parameter .* item 0 is \('name', <object",
+        ),
+        (
+            FocalClassifier(alpha=[0.0, 0.0]),
+            None,
+            ValueError,
+            r"'alpha' class weights are all zero",
+        ),
+        (
+            FocalClassifier(),
+            "zeros",
+            ValueError,
+            r"Sample weights must contain at least one non-zero",
+        ),
+    ],
+    ids=[
+        "meta-device",
+        "meta-torch-device",
+        "callback-string",
+        "callback-tuple",
+        "alpha-zero",
+        "sample-weight-zero",
+    ],
+)
+def test_bad_input_is_named(estimator, sample_weight, error, message, binary_data):
+    X, y = binary_data
+    weights = np.zeros(len(y)) if sample_weight == "zeros" else None
+    with pytest.raises(error, match=message):
+        estimator.set_params(max_epochs=1).fit(X, y, sample_weight=weights)
