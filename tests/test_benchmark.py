@@ -29,9 +29,9 @@ from skfocal.benchmark import (
     ClampedNeighborsSampler,
     MethodSpec,
     TableSource,
-    _harness,
     _methods,
     _store,
+    _task,
     average_precision,
     average_ranks,
     critical_difference,
@@ -281,7 +281,6 @@ def test_make_method_rejects_unknown_name(features):
 
 def test_default_methods_are_all_methods():
     assert set(DEFAULT_METHODS) == set(METHODS)
-    assert len(METHODS) == 13
 
 
 @pytest.fixture
@@ -332,7 +331,7 @@ def test_adasyn_without_majority_neighbours_keeps_the_data():
 
 
 def test_string_labels_code_the_minority_as_one():
-    codes, classes, minority = _harness._encode_labels(
+    codes, classes, minority = _task.encode_labels(
         pd.Series(["yes", "no", "no", "no"])
     )
     assert codes.tolist() == [1, 0, 0, 0]
@@ -542,7 +541,6 @@ def test_preprocessing_and_resampling_see_only_the_training_fold(
     def spying_preprocessor(X):
         return _RowSpy(real_preprocessor(X))
 
-    monkeypatch.setattr(_methods, "make_preprocessor", spying_preprocessor)
     monkeypatch.setitem(
         METHODS,
         "spy",
@@ -550,6 +548,7 @@ def test_preprocessing_and_resampling_see_only_the_training_fold(
             "spy",
             "resampling",
             lambda seed, mlp: (_SamplerSpy(), LogisticRegression()),
+            preprocessor=spying_preprocessor,
         ),
     )
     plan = plan_benchmark(
@@ -562,11 +561,17 @@ def test_preprocessing_and_resampling_see_only_the_training_fold(
     )
     folds = [(task.train, task.test) for task in plan._tasks]
     assert plan.run(progress=False)["error"].eq("").all()
-    assert len(_RowSpy.fitted_on) == len(folds) == 6
-    for rows, (train, test) in zip(_RowSpy.fitted_on, folds, strict=True):
+    # Per fold: the model, then a fresh copy on 75% of the training fold
+    # that tunes the decision thresholds.
+    assert len(_RowSpy.fitted_on) == 2 * len(folds) == 12
+    outer, inner = _RowSpy.fitted_on[0::2], _RowSpy.fitted_on[1::2]
+    for rows, tuning, (train, test) in zip(outer, inner, folds, strict=True):
         np.testing.assert_array_equal(np.sort(rows), np.sort(train))
         assert not set(rows) & set(test)
-    assert _SamplerSpy.sizes == [len(train) for train, _ in folds]
+        assert set(tuning) < set(train)
+        assert len(tuning) == pytest.approx(0.75 * len(train), abs=1)
+    assert _SamplerSpy.sizes[0::2] == [len(train) for train, _ in folds]
+    assert _SamplerSpy.sizes[1::2] == [len(rows) for rows in inner]
     # The test folds of a repeat partition the data.
     for repeat in range(2):
         tests = np.concatenate([test for _, test in folds[3 * repeat : 3 * repeat + 3]])

@@ -348,8 +348,13 @@ def test_resume_after_kill(run_cli, slow_args, data_csv, tmp_path):
     )
 
 
-class _CtrlCDuringSecondFit(Callback):
-    """Sends SIGINT to this process in the middle of the second training."""
+class _CtrlCDuringSecondFold(Callback):
+    """Sends SIGINT to this process in the middle of the second fold's training.
+
+    Each fold trains twice: the model, then a copy that tunes the decision
+    thresholds on part of the training fold; the third training is the
+    second fold's model.
+    """
 
     fits: typing.ClassVar[list[int]] = []
 
@@ -357,20 +362,20 @@ class _CtrlCDuringSecondFit(Callback):
         type(self).fits.append(1)
 
     def on_epoch_end(self, net, **kwargs):
-        if len(type(self).fits) == 2 and len(net.history) == 2:
+        if len(type(self).fits) == 3 and len(net.history) == 2:
             os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_ctrl_c_keeps_results_and_says_how_to_resume(
     run_cli, data_csv, monkeypatch, tmp_path
 ):
-    _CtrlCDuringSecondFit.fits.clear()
+    _CtrlCDuringSecondFold.fits.clear()
 
     def build(random_state, mlp_params):
         classifier = ImbalancedMLPClassifier(
             loss="ce",
             random_state=random_state,
-            callbacks=[_CtrlCDuringSecondFit()],
+            callbacks=[_CtrlCDuringSecondFold()],
             **mlp_params,
         )
         return None, classifier

@@ -36,11 +36,13 @@ from skfocal import FocalClassifier
 from skfocal.benchmark import TableSource, plan_benchmark
 from skfocal.benchmark._store import (
     KEY_COLUMNS,
+    PREDICTION_COLUMNS,
     RESULT_COLUMNS,
     ResultWriter,
     read_predictions,
     read_results,
     repair_csv,
+    task_keys,
 )
 from skfocal.cli import main
 
@@ -311,7 +313,8 @@ def test_resume_on_the_cluster_computes_only_what_is_missing(
     # A run cut off after 5 folds, with half a line at the end.
     lines = (local_run / "results.csv").read_text().splitlines(keepends=True)
     (tmp_path / "results.csv").write_text("".join(lines[:6]) + lines[6][:20])
-    (tmp_path / "config.json").write_text((local_run / "config.json").read_text())
+    for name in ("config.json", "predictions.csv"):
+        (tmp_path / name).write_text((local_run / name).read_text())
     plan = _plan(table_csv, tmp_path)
     assert plan.n_done == 5
     plan.run(client=client, progress=False)
@@ -416,18 +419,20 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
 
 def test_writer_never_writes_a_task_twice(tmp_path):
     repair_csv(tmp_path / "results.csv", RESULT_COLUMNS)
-    row = {"dataset": "d", "method": "ce", "repeat": 0, "fold": 1, "error": ""}
+    repair_csv(tmp_path / "predictions.csv", PREDICTION_COLUMNS)
+    row = {"dataset": "d", "method": "ce", "repeat": 0, "fold": 1, "error": "E: x"}
     with ResultWriter(tmp_path) as writer:
         assert writer.write(row, None)
         assert not writer.write({**row, "error": "again"}, None)
     # Rows already in the file count too, as after a resume.
-    with ResultWriter(tmp_path) as writer:
+    done = task_keys(read_results(tmp_path / "results.csv"))
+    with ResultWriter(tmp_path, done) as writer:
         assert not writer.write(row, None)
         assert writer.write({**row, "fold": 2}, None)
     raw = pd.read_csv(tmp_path / "results.csv", keep_default_na=False)
     assert raw[["dataset", "fold", "error"]].values.tolist() == [
-        ["d", 1, ""],
-        ["d", 2, ""],
+        ["d", 1, "E: x"],
+        ["d", 2, "E: x"],
     ]
 
 

@@ -1,8 +1,15 @@
 """Benchmark of imbalance losses against resampling, inside cross-validation.
 
 Needs the ``benchmark`` extra (imbalanced-learn, pandas, scipy, matplotlib,
-tqdm): ``pip install "skfocal[benchmark]"``. ``import skfocal`` does not
-import this package.
+tqdm, filelock): ``pip install "skfocal[benchmark]"``. ``import skfocal`` does
+not import this package.
+
+Layout, imports flowing one way: ``_task`` (load, fit and score one fold: the
+leaf that both runners call), ``_local`` (this machine) and ``_dask`` (a
+cluster), ``_plan`` (the grid and what is missing; runs it under the
+directory ``_lock``), ``_config`` (``config.json``), ``_store`` (the CSV
+files, one reader each), ``_interrupt`` (Ctrl-C) and ``_atomic`` (whole-file
+writes).
 
 Examples
 --------
@@ -15,7 +22,7 @@ Examples
 
 import importlib.util
 
-_EXTRAS = ("imblearn", "matplotlib", "pandas", "scipy", "tqdm")
+_EXTRAS = ("filelock", "imblearn", "matplotlib", "pandas", "scipy", "tqdm")
 _missing = [name for name in _EXTRAS if importlib.util.find_spec(name) is None]
 if _missing:
     raise ImportError(
@@ -23,12 +30,7 @@ if _missing:
         'pip install "skfocal[benchmark]"'
     )
 
-from skfocal.benchmark._harness import (  # noqa: E402
-    DEFAULT_MAX_EPOCHS,
-    BenchmarkPlan,
-    TableSource,
-    plan_benchmark,
-)
+from skfocal.benchmark._lock import DirectoryInUseError  # noqa: E402
 from skfocal.benchmark._methods import (  # noqa: E402
     DEFAULT_METHODS,
     METHODS,
@@ -42,6 +44,11 @@ from skfocal.benchmark._metrics import (  # noqa: E402
     average_precision,
     score_predictions,
 )
+from skfocal.benchmark._plan import (  # noqa: E402
+    DEFAULT_MAX_EPOCHS,
+    BenchmarkPlan,
+    plan_benchmark,
+)
 from skfocal.benchmark._report import summary_tables, write_report  # noqa: E402
 from skfocal.benchmark._stats import (  # noqa: E402
     FriedmanResult,
@@ -53,6 +60,7 @@ from skfocal.benchmark._stats import (  # noqa: E402
     wilcoxon_holm,
 )
 from skfocal.benchmark._store import BenchmarkDirectoryError  # noqa: E402
+from skfocal.benchmark._task import TableSource  # noqa: E402
 
 __all__ = [
     "DEFAULT_MAX_EPOCHS",
@@ -63,6 +71,7 @@ __all__ = [
     "BenchmarkDirectoryError",
     "BenchmarkPlan",
     "ClampedNeighborsSampler",
+    "DirectoryInUseError",
     "FriedmanResult",
     "MethodSpec",
     "TableSource",

@@ -11,7 +11,12 @@ come back with :func:`distributed.as_completed`, and only the calling
 process writes them, through the same store as a local run. Recovery is
 Dask's: a task whose worker dies is rescheduled on another worker, and one
 that raised on a worker before it could run (for example while being
-unpickled) is resubmitted ``retries`` times.
+unpickled) is resubmitted ``retries`` times. What Dask does not do is give
+up when no worker is left (repeated kills, a nanny that stopped restarting
+them): it waits forever. The run watches for that and ends after
+``worker_timeout`` seconds without a worker, keeping what it finished.
+The task unit is :mod:`skfocal.benchmark._task`, as for a local run; this
+module does not import the local runner, nor the other way round.
 
 Threads: each task trains with the estimators' ``n_threads`` (1 in the
 benchmark), set in the thread that runs the task. Worker processes started
@@ -25,19 +30,31 @@ is a per-thread setting).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+
+from skfocal.benchmark._task import TableSource, Task, load, run_task
 
 if TYPE_CHECKING:
     import pandas as pd
     from distributed import Client, LocalCluster
 
-    from skfocal.benchmark._harness import _Task
-
-__all__ = ["import_distributed", "n_workers", "run_on_cluster", "start_local_cluster"]
+__all__ = [
+    "DEFAULT_WORKER_TIMEOUT",
+    "import_distributed",
+    "n_workers",
+    "run_on_cluster",
+    "start_local_cluster",
+]
 
 _INSTALL = 'pip install "skfocal[dask]"'
+#: Seconds a Dask run waits while its cluster has no worker before it gives up.
+DEFAULT_WORKER_TIMEOUT = 120.0
+# Seconds between two looks for finished tasks (and for workers) when none
+# has finished: results arrive in batches, so this only adds latency when idle.
+_POLL_INTERVAL = 0.1
 
 
 def import_distributed():
@@ -136,8 +153,25 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _count_workers(client: Client) -> int:
+    """Workers the scheduler knows now; 0 if it cannot be asked."""
+    try:
+        return len(client.nthreads())
+    except (OSError, TimeoutError):
+        # A scheduler that does not answer has no worker for us either.
+        return 0
+
+
+def _describe(task: Task) -> str:
+    return f"{task.dataset}/{task.method} repeat {task.repeat} fold {task.fold}"
+
+
 def run_on_cluster(
-    client: Client, tasks: Sequence[_Task], *, retries: int = 2
+    client: Client,
+    tasks: Sequence[Task],
+    *,
+    retries: int = 2,
+    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
 ) -> Iterator[tuple[dict[str, Any], pd.DataFrame | None]]:
     """Run benchmark tasks on ``client``'s cluster, yielding results as they end.
 
@@ -150,10 +184,14 @@ def run_on_cluster(
     ----------
     client : distributed.Client
         Connected to the cluster.
-    tasks : sequence of _Task
+    tasks : sequence of Task
         The tasks to compute.
     retries : int, default=2
         Resubmissions of a task that raised on a worker.
+    worker_timeout : float, default=DEFAULT_WORKER_TIMEOUT
+        Seconds the cluster may have no worker at all (all killed, none
+        started yet, the scheduler unreachable) before the run gives up.
+        Dask itself would wait for one forever.
 
     Yields
     ------
@@ -165,28 +203,29 @@ def run_on_cluster(
     Raises
     ------
     RuntimeError
-        Once every task has ended, if some could not be computed; the others
-        have been yielded. Tasks still queued when the caller stops (or on
-        KeyboardInterrupt) are cancelled.
+        Once every task has ended, if some could not be computed (their
+        workers kept dying, or they raised on every try); or at once, when
+        the cluster had no worker for ``worker_timeout`` seconds. The results
+        yielded so far are the finished ones. Tasks still queued when the
+        caller stops (or on KeyboardInterrupt, or on these errors) are
+        cancelled.
     """
     distributed = import_distributed()
-    from skfocal.benchmark._harness import TableSource, _load, _run_task
-
     token = uuid.uuid4().hex[:8]
     tables: dict[str, Any] = {}
-    pending: dict[Any, _Task] = {}
+    pending: dict[Any, Task] = {}
     try:
         for task in tasks:
             if isinstance(task.source, TableSource) and task.dataset not in tables:
                 tables[task.dataset] = client.submit(
                     _identity,
-                    _load(task.source),
+                    load(task.source),
                     key=f"skfocal-table-{token}-{len(tables)}",
                     pure=False,
                 )
         for index, task in enumerate(tasks):
             future = client.submit(
-                _run_task,
+                run_task,
                 task,
                 tables.get(task.dataset),
                 key=f"skfocal-fold-{token}-{index}",
@@ -195,19 +234,35 @@ def run_on_cluster(
             )
             pending[future] = task
         failed: list[str] = []
-        for future in distributed.as_completed(list(pending)):
-            task = pending.pop(future)
-            try:
-                row, predictions = future.result()
-            except Exception as exc:
-                failed.append(
-                    f"{task.dataset}/{task.method} repeat {task.repeat} fold "
-                    f"{task.fold} ({type(exc).__name__}: {exc})"
-                )
+        finished = distributed.as_completed(list(pending))
+        no_worker_since: float | None = None
+        while not finished.is_empty():
+            batch = finished.next_batch(block=False)
+            if not batch:
+                # Waiting: make sure someone can still do the work.
+                if _count_workers(client):
+                    no_worker_since = None
+                elif no_worker_since is None:
+                    no_worker_since = time.monotonic()
+                elif time.monotonic() - no_worker_since > worker_timeout:
+                    raise RuntimeError(
+                        f"The Dask cluster has had no worker for "
+                        f"{worker_timeout:g} s; {len(pending)} task(s) were not "
+                        "computed. The finished ones are saved; run again (with "
+                        "workers) to compute the rest."
+                    )
+                time.sleep(_POLL_INTERVAL)
                 continue
-            finally:
-                future.release()
-            yield row, predictions
+            for future in batch:
+                task = pending.pop(future)
+                try:
+                    row, predictions = future.result()
+                except Exception as exc:
+                    failed.append(f"{_describe(task)} ({type(exc).__name__}: {exc})")
+                    continue
+                finally:
+                    future.release()
+                yield row, predictions
         if failed:
             raise RuntimeError(
                 f"{len(failed)} task(s) could not be computed on the Dask "
