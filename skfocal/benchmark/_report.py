@@ -1,26 +1,44 @@
-"""The benchmark report: ``summary.md`` with tables and tests, and PNG plots."""
+"""The benchmark report: ``summary.md`` with tables and tests, and PNG plots.
+
+:func:`build_summary` reads a benchmark directory and returns a
+:class:`BenchmarkSummary`: the tables, ranks, tests and winner sentences of
+every metric, which renders itself as Markdown (``summary.md``) or as the
+short text a console prints. :func:`write_report` writes both files.
+
+Two or more datasets are compared across datasets (Demšar 2006): average
+ranks, the Friedman test, the Nemenyi critical difference after a Friedman
+rejection, and Wilcoxon signed-rank tests against the best method. One
+dataset has one score per method: there is nothing to rank across, so the
+comparison is over its repeated folds instead, with the corrected resampled
+t-test (Nadeau and Bengio 2003) against the best mean, Holm-adjusted.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from skfocal.benchmark._analysis import (
+    ALPHA,
+    MetricAnalysis,
+    analyse_metric,
+    format_p,
+    p_equals,
+    summary_tables,
+)
 from skfocal.benchmark._methods import METHODS, MLP_DEFAULTS
-from skfocal.benchmark._metrics import METRICS
+from skfocal.benchmark._metrics import METRICS, higher_is_better
 from skfocal.benchmark._plots import (
+    method_colours,
     plot_critical_difference,
+    plot_fold_scores,
     plot_pr_curves,
     plot_scores,
-)
-from skfocal.benchmark._stats import (
-    average_ranks,
-    critical_difference,
-    friedman_test,
-    wilcoxon_holm,
 )
 from skfocal.benchmark._store import (
     PREDICTIONS_FILE,
@@ -31,23 +49,31 @@ from skfocal.benchmark._store import (
     read_results,
 )
 
-__all__ = ["summary_tables", "write_report"]
+__all__ = [
+    "BenchmarkSummary",
+    "MetricAnalysis",
+    "build_summary",
+    "summary_tables",
+    "write_report",
+]
 
 SUMMARY_FILE = "summary.md"
-_ALPHA = 0.05
 # PR curves of this many of the best methods per dataset.
 _N_BEST_CURVES = 3
+# Dropped row numbers listed in the report per dataset.
+_MAX_DROPPED_LISTED = 30
 
-
-def _format_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "n/a"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _p_equals(p: float) -> str:
-    text = _format_p(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+_SINGLE_DATASET_NOTE = (
+    "One dataset: no Friedman test, Nemenyi test or critical-difference "
+    "diagram. Those compare average ranks over independent datasets; here each "
+    "method has one score per fold, and the folds of one dataset are not "
+    "independent (their training sets overlap). Each method is compared with "
+    "the best one over the same folds by the corrected resampled t-test "
+    "(Nadeau and Bengio 2003), whose variance is inflated by 1/J + "
+    "n_test/n_train (J folds) for that overlap, and the p-values are "
+    f"Holm-adjusted. α = {ALPHA}. Even corrected, read them as approximate: "
+    "they speak for this table, not for other data."
+)
 
 
 def _markdown(frame: pd.DataFrame, index_name: str) -> str:
@@ -62,58 +88,28 @@ def _markdown(frame: pd.DataFrame, index_name: str) -> str:
     return "\n".join(lines)
 
 
-def summary_tables(
-    results: pd.DataFrame, metric: str, datasets: Sequence[str], methods: Sequence[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mean and standard deviation over folds of one metric.
-
-    Failed folds (NaN scores) are left out of the mean.
-
-    Parameters
-    ----------
-    results : pandas.DataFrame
-        Rows of ``results.csv``.
-    metric : str
-        A column of :data:`METRICS`.
-    datasets, methods : sequence of str
-        Row and column order.
-
-    Returns
-    -------
-    means, sds : pandas.DataFrame
-        One row per dataset, one column per method.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skfocal.benchmark import summary_tables
-    >>> results = pd.DataFrame(
-    ...     {"dataset": ["d"] * 4, "method": ["a", "a", "b", "b"],
-    ...      "roc_auc": [0.8, 0.9, 0.7, None]}
-    ... )
-    >>> means, sds = summary_tables(results, "roc_auc", ["d"], ["a", "b"])
-    >>> means.round(2).to_dict("records"), sds.round(3).to_dict("records")
-    ([{'a': 0.85, 'b': 0.7}], [{'a': 0.071, 'b': nan}])
-    """
-    grouped = results.groupby(["dataset", "method"])[metric]
-    means = grouped.mean().unstack("method")
-    sds = grouped.std(ddof=1).unstack("method")
-    means = means.reindex(index=list(datasets), columns=list(methods))
-    sds = sds.reindex(index=list(datasets), columns=list(methods))
-    return means, sds
+def _heading(metric: str) -> str:
+    label = METRICS.get(metric, metric)
+    return label if higher_is_better(metric) else f"{label} (lower is better)"
 
 
-def _failed_folds(
-    results: pd.DataFrame, metric: str, datasets: Sequence[str], methods: Sequence[str]
-) -> pd.DataFrame:
-    """Folds with a NaN ``metric`` per dataset (rows) and method (columns)."""
-    failed = results[metric].isna().groupby([results["dataset"], results["method"]])
-    table = failed.sum().unstack("method")
-    return table.reindex(index=list(datasets), columns=list(methods)).fillna(0)
+def _bounds(metric: str) -> tuple[float, float]:
+    """The range of a metric, for error bars and axes."""
+    if not higher_is_better(metric):
+        return (0.0, math.inf)
+    return (-1.0, 1.0) if metric == "mcc" else (0.0, 1.0)
+
+
+def _mean_sd_text(mean: float, sd: float, failed: int, best: bool) -> str:
+    if not np.isfinite(mean):
+        return "failed"
+    text = f"{mean:.3f} ± {sd:.3f}" if np.isfinite(sd) else f"{mean:.3f}"
+    text = f"**{text}**" if best else text
+    return text + (f" ({failed} failed)" if failed else "")
 
 
 def _mean_sd(
-    means: pd.DataFrame, sds: pd.DataFrame, n_failed: pd.DataFrame
+    means: pd.DataFrame, sds: pd.DataFrame, n_failed: pd.DataFrame, metric: str
 ) -> pd.DataFrame:
     """Methods as rows, datasets as columns, the best mean per dataset bold.
 
@@ -122,62 +118,16 @@ def _mean_sd(
     """
     cells = pd.DataFrame(index=means.columns, columns=means.index, dtype=object)
     for dataset in means.index:
-        best = means.loc[dataset].max()
+        row = means.loc[dataset]
+        best = row.max() if higher_is_better(metric) else row.min()
         for method in means.columns:
-            mean, sd = means.loc[dataset, method], sds.loc[dataset, method]
-            if not np.isfinite(mean):
-                cells.loc[method, dataset] = "failed"
-                continue
-            text = f"{mean:.3f} ± {sd:.3f}" if np.isfinite(sd) else f"{mean:.3f}"
-            text = f"**{text}**" if mean == best else text
-            failed = int(n_failed.loc[dataset, method])
-            if failed:
-                text += f" ({failed} failed)"
-            cells.loc[method, dataset] = text
+            cells.loc[method, dataset] = _mean_sd_text(
+                row[method],
+                sds.loc[dataset, method],
+                int(n_failed.loc[dataset, method]),
+                row[method] == best,
+            )
     return cells
-
-
-def _winner_sentence(
-    label: str,
-    ranks: pd.Series,
-    n_datasets: int,
-    friedman,
-    pairwise: pd.DataFrame,
-) -> str:
-    best = ranks.index[0]
-    tied = [m for m in ranks.index if ranks[m] == ranks.iloc[0]]
-    if len(tied) > 1:
-        lead = (
-            f"{', '.join(f'`{m}`' for m in tied)} share the best average rank "
-            f"({ranks.iloc[0]:.2f} over {n_datasets} datasets)"
-        )
-    else:
-        lead = (
-            f"`{best}` has the best average rank ({ranks.iloc[0]:.2f} over "
-            f"{n_datasets} dataset{'s' if n_datasets != 1 else ''})"
-        )
-    if np.isfinite(friedman.pvalue):
-        test = f"Friedman {_p_equals(friedman.pvalue)}"
-    else:
-        test = f"no Friedman test ({friedman.note})"
-    beaten = pairwise[
-        (pairwise["pvalue_holm"] < _ALPHA) & (pairwise["losses"] > pairwise["wins"])
-    ]["method"].tolist()
-    if len(pairwise) == 0:
-        verdict = "there is nothing to compare it with"
-    elif beaten:
-        verdict = (
-            f"it is significantly better than {', '.join(f'`{m}`' for m in beaten)} "
-            f"(Wilcoxon-Holm, α = {_ALPHA})"
-        )
-        if len(beaten) < len(pairwise):
-            verdict += ", and not significantly different from the rest"
-    else:
-        verdict = (
-            f"no other method differs significantly from `{best}` (Wilcoxon-Holm, "
-            f"α = {_ALPHA})"
-        )
-    return f"- **{label}**: {lead}; {test}; {verdict}."
 
 
 def _note_counts(results: pd.DataFrame) -> list[str]:
@@ -210,40 +160,447 @@ def _error_lines(results: pd.DataFrame) -> list[str]:
     return lines
 
 
-def write_report(
+def _dropped_from_config(config: dict) -> dict[str, tuple[int, list[int]]]:
+    """``config["datasets"][name]``: ``dropped_missing_target`` (a count) and
+    ``dropped_missing_target_rows`` (the first rows), as the planner writes."""
+    dropped = {}
+    for name, described in config.get("datasets", {}).items():
+        if not isinstance(described, dict):
+            continue
+        count = described.get("dropped_missing_target", 0)
+        rows = list(described.get("dropped_missing_target_rows", []))
+        if isinstance(count, list):  # a bare list of rows is accepted too
+            count, rows = len(count), count
+        if count:
+            dropped[name] = (int(count), [int(r) for r in rows])
+    return dropped
+
+
+def _dropped_lines(dropped: Mapping[str, tuple[int, list[int]]]) -> list[str]:
+    lines = []
+    for name, (count, rows) in dropped.items():
+        shown = rows[:_MAX_DROPPED_LISTED]
+        listed = ", ".join(map(str, shown))
+        if count > len(shown):
+            listed += f", ... ({count - len(shown)} more)"
+        lines.append(
+            f"- `{name}`: {count} row(s) with a missing target dropped; 0-based "
+            f"data rows of the file (header not counted): {listed}."
+        )
+    return lines
+
+
+@dataclass
+class BenchmarkSummary:
+    """What a benchmark directory says: tables, ranks, tests and winners.
+
+    Built by :func:`build_summary`. :meth:`markdown` renders ``summary.md``,
+    :meth:`console_text` the short text for a terminal, :meth:`write` writes
+    the report and its plots.
+
+    Attributes
+    ----------
+    output : pathlib.Path
+        The benchmark directory.
+    config : dict
+        Its ``config.json``.
+    datasets, methods : list of str
+        What the report covers, in order.
+    results : pandas.DataFrame
+        The rows of ``results.csv`` for ``datasets`` x ``methods``.
+    analyses : dict
+        Metric name to its :class:`MetricAnalysis`, for every metric that
+        some fold computed, in the order of :data:`METRICS`.
+    not_computed : list of str
+        Metrics of :data:`METRICS` with no value in this run (e.g. a run by
+        an older version).
+    dropped : dict
+        Dataset name to ``(count, rows)``: rows of the user's table dropped
+        for a missing target (``rows`` may list only the first ones).
+    """
+
+    output: Path
+    config: dict
+    datasets: list[str]
+    methods: list[str]
+    results: pd.DataFrame
+    analyses: dict[str, MetricAnalysis]
+    not_computed: list[str] = field(default_factory=list)
+    dropped: dict[str, tuple[int, list[int]]] = field(default_factory=dict)
+    _predictions_cache: pd.DataFrame | None = field(
+        default=None, init=False, repr=False
+    )
+
+    @property
+    def present_datasets(self) -> list[str]:
+        """Datasets with at least one result, in order."""
+        present = set(self.results["dataset"])
+        return [d for d in self.datasets if d in present]
+
+    @property
+    def single_dataset(self) -> bool:
+        """Whether the comparison is over folds of one dataset."""
+        return len(self.present_datasets) == 1
+
+    @property
+    def winners(self) -> list[str]:
+        """The winner sentence of every analysed metric (Markdown)."""
+        return [analysis.winner for analysis in self.analyses.values()]
+
+    def console_text(self) -> str:
+        """The winners and the dropped rows, as plain text for a terminal.
+
+        Returns
+        -------
+        str
+            One line per metric, then one per dataset with dropped rows.
+        """
+        lines = [w.replace("**", "").replace("`", "") for w in self.winners]
+        lines += [line.replace("`", "") for line in _dropped_lines(self.dropped)]
+        return "\n".join(lines)
+
+    def _header_lines(self) -> list[str]:
+        protocol = self.config["protocol"]
+        expected = (
+            len(self.datasets)
+            * len(self.methods)
+            * protocol["folds"]
+            * protocol["repeats"]
+        )
+        n_errors = int((self.results["error"].fillna("") != "").sum())
+        architecture = MLP_DEFAULTS["hidden_layer_sizes"]
+        lines = [
+            "# skfocal benchmark",
+            "",
+            f"{len(self.datasets)} dataset(s) x {len(self.methods)} method(s), "
+            f"stratified {protocol['folds']}-fold cross-validation repeated "
+            f"{protocol['repeats']} time(s), seed {protocol['seed']}. Every MLP: "
+            f"hidden layers {architecture}, {protocol['max_epochs']} epochs, batch "
+            f"{MLP_DEFAULTS['batch_size']}, lr {MLP_DEFAULTS['lr']}, early stopping "
+            "on training folds of 10,000 rows or more (decided before resampling, "
+            "the same for every method). Hyperparameters tuned inside each "
+            f"fold: {'yes' if protocol['tune'] else 'no'}. Preprocessing and "
+            "resampling are fitted inside each training fold.",
+            "",
+            f"Rows: {len(self.results)} of {expected} expected; {n_errors} failed "
+            "(NaN scores, see below).",
+            "",
+        ]
+        if self.config.get("skfocal_versions"):
+            versions = ", ".join(self.config["skfocal_versions"])
+            lines += [f"Computed by skfocal {versions}.", ""]
+        if len(self.results) < expected:
+            lines += [
+                "**The run is incomplete**: rerun the same command to compute the "
+                "missing folds.",
+                "",
+            ]
+        if self.dropped:
+            lines += ["## Dropped rows", "", *_dropped_lines(self.dropped), ""]
+        return lines
+
+    def _winner_lines(self) -> list[str]:
+        lines = ["## Winners", "", *self.winners]
+        if self.not_computed:
+            labels = "; ".join(METRICS[m] for m in self.not_computed)
+            lines += ["", f"Not computed in this run: {labels}."]
+        n_present = len(self.present_datasets)
+        if self.single_dataset:
+            lines += ["", _SINGLE_DATASET_NOTE]
+        elif n_present < 6:
+            lines += [
+                "",
+                f"With {n_present} dataset(s), no two-sided Wilcoxon test "
+                "can reach p < 0.05 (it needs at least 6 datasets); read the "
+                "ranks as descriptive.",
+            ]
+        return [*lines, ""]
+
+    def _rank_lines(self) -> list[str]:
+        lines = [
+            "## Average ranks",
+            "",
+            "1 is the best; ties share the mean rank; a method that failed on a "
+            "dataset ranks last there.",
+            "",
+        ]
+        if self.analyses:
+            rank_table = pd.DataFrame(
+                {a.label: a.ranks for a in self.analyses.values()}
+            )
+            first = next(iter(self.analyses.values())).ranks.index
+            lines += [_markdown(rank_table.loc[first].round(2), "method"), ""]
+        return lines
+
+    def _test_lines(self) -> list[str]:
+        lines = ["## Statistical tests", ""]
+        n_methods = len(self.methods)
+        for analysis in self.analyses.values():
+            friedman, cd, table = analysis.friedman, analysis.cd, analysis.means
+            lines += [f"### {_heading(analysis.metric)}", ""]
+            if np.isfinite(friedman.pvalue):
+                lines.append(
+                    f"Friedman chi-square = {friedman.statistic:.2f}, "
+                    f"{p_equals(friedman.pvalue)} ({n_methods} methods, "
+                    f"{len(table)} datasets)."
+                )
+            else:
+                lines.append(f"Friedman test not applicable: {friedman.note}.")
+            if np.isfinite(cd):
+                lines.append(
+                    f"Nemenyi critical difference (α = {ALPHA}): {cd:.2f}; "
+                    "see `critical_difference.png`."
+                )
+            elif cd == math.inf:
+                lines.append(
+                    "The Friedman test does not reject equal ranks at α = "
+                    f"{ALPHA}, so there is no Nemenyi post-hoc test: "
+                    "`critical_difference.png` joins every method."
+                )
+            lines += [
+                "",
+                f"Wilcoxon signed-rank tests against `{analysis.order[0]}` over "
+                "the datasets, Holm-adjusted:",
+                "",
+            ]
+            pairwise = analysis.pairwise
+            if len(pairwise):
+                shown = pairwise.set_index("method").assign(
+                    rank=analysis.ranks.reindex(pairwise["method"]).to_numpy().round(2),
+                    pvalue=pairwise["pvalue"].map(format_p).to_numpy(),
+                    pvalue_holm=pairwise["pvalue_holm"].map(format_p).to_numpy(),
+                )[["rank", "wins", "ties", "losses", "pvalue", "pvalue_holm", "note"]]
+                shown.columns = [
+                    "avg rank", "wins", "ties", "losses", "p", "p (Holm)", "note"
+                ]  # fmt: skip
+                lines += [_markdown(shown, "method"), ""]
+            else:
+                lines += ["(only one method)", ""]
+        return lines
+
+    def _fold_comparison_lines(self) -> list[str]:
+        lines = [
+            "## Comparison over folds",
+            "",
+            "Mean ± sd over the folds that did not fail (how many failed, if any, "
+            "follows in brackets); the difference to the best mean; on how many "
+            "folds the method was better, equal, worse than the best; the "
+            "corrected resampled t-test against the best, Holm-adjusted.",
+            "",
+        ]
+        for analysis in self.analyses.values():
+            best = analysis.order[0]
+            means, sds = analysis.means.iloc[0], analysis.sds.iloc[0]
+            failed = analysis.n_failed.iloc[0]
+            rows = {best: [_mean_sd_text(means[best], sds[best], failed[best], True)]}
+            rows[best] += ["(best)", "", "", "", "", "", "", ""]
+            for _, row in analysis.pairwise.iterrows():
+                method = row["method"]
+                rows[method] = [
+                    _mean_sd_text(means[method], sds[method], failed[method], False),
+                    f"{row['mean_difference']:+.3f}",
+                    row["wins"],
+                    row["ties"],
+                    row["losses"],
+                    f"{row['statistic']:.2f}",
+                    format_p(row["pvalue"]),
+                    format_p(row["pvalue_holm"]),
+                    row["note"],
+                ]
+            table = pd.DataFrame.from_dict(
+                rows,
+                orient="index",
+                columns=[
+                    "mean ± sd", "difference", "better", "equal", "worse", "t",
+                    "p", "p (Holm)", "note",
+                ],
+            )  # fmt: skip
+            lines += [
+                f"### {_heading(analysis.metric)}",
+                "",
+                _markdown(table, "method"),
+            ]
+            lines.append("")
+        return lines
+
+    def _score_lines(self) -> list[str]:
+        lines = [
+            "## Scores per dataset",
+            "",
+            "Mean ± sd over the folds that did not fail (how many failed, if any, "
+            "follows in brackets); best in bold.",
+            "",
+        ]
+        for analysis in self.analyses.values():
+            cells = _mean_sd(
+                analysis.means, analysis.sds, analysis.n_failed, analysis.metric
+            )
+            lines += [
+                f"### {_heading(analysis.metric)}",
+                "",
+                _markdown(cells, "method"),
+            ]
+            lines.append("")
+        return lines
+
+    def _footer_lines(self) -> list[str]:
+        results, methods = self.results, self.methods
+        times = results.groupby("method")[["fit_time", "predict_time"]].mean()
+        times = times.reindex(methods).round(3)
+        times.columns = ["fit time (s)", "predict time (s)"]
+        lines = [
+            "## Time", "", "Mean per fold, on this machine.", "",
+            _markdown(times, "method"), "", "## Methods", "",
+        ]  # fmt: skip
+        lines += [
+            f"- `{m}`: {METHODS[m].description}" if m in METHODS else f"- `{m}`"
+            for m in methods
+        ]
+        tuned = _tuned_lines(results)
+        if tuned:
+            lines += ["", "## Tuned hyperparameters", ""]
+            lines += ["Best grid point per outer fold.", ""]
+            lines += tuned
+        notes, errors = _note_counts(results), _error_lines(results)
+        lines += ["", "## Notes and errors", ""]
+        lines += notes or ["No sampler needed adjusting."]
+        lines += [""] + (errors or ["No fold failed."]) + [""]
+        return lines
+
+    def markdown(self, plots: Sequence[str] = ()) -> str:
+        """``summary.md``: header, winners, tests, tables, time, methods, notes.
+
+        Parameters
+        ----------
+        plots : sequence of str, default=()
+            File names of the plots to embed (what :meth:`write` drew).
+
+        Returns
+        -------
+        str
+        """
+        lines = self._header_lines() + self._winner_lines()
+        if self.single_dataset:
+            lines += self._fold_comparison_lines()
+        elif self.analyses:
+            lines += self._rank_lines() + self._test_lines() + self._score_lines()
+        lines += self._footer_lines()
+        lines += ["## Plots", "", *(f"![{name}]({name})" for name in plots)]
+        if self._binary_datasets() != self.present_datasets:
+            lines += ["", "Precision-recall curves are drawn for binary datasets only."]
+        return "\n".join(lines) + "\n"
+
+    def _binary_datasets(self) -> list[str]:
+        predictions = self._predictions()
+        drawn = set(predictions["dataset"]) if not predictions.empty else set()
+        return [d for d in self.present_datasets if d in drawn]
+
+    def _predictions(self) -> pd.DataFrame:
+        if self._predictions_cache is None:
+            self._predictions_cache = read_predictions(
+                self.output / PREDICTIONS_FILE, self.results
+            )
+        return self._predictions_cache
+
+    def _draw(self) -> list[str]:
+        """Write the PNG plots; return their file names."""
+        output, analyses = self.output, self.analyses
+        if not analyses:
+            return []
+        colours = method_colours(
+            [*METHODS, *(m for m in self.methods if m not in METHODS)]
+        )
+        bounds = {a.label: _bounds(a.metric) for a in analyses.values()}
+        plots = []
+        if self.single_dataset:
+            plot_fold_scores(
+                {a.label: a.folds for a in analyses.values()},
+                output / "scores.png",
+                colours=colours,
+                bounds=bounds,
+                title=f"{self.present_datasets[0]}: score of every fold (points) "
+                "and the mean (black bar)",
+            )
+            plots.append("scores.png")
+        else:
+            if len(self.methods) >= 2:
+                plot_critical_difference(
+                    {a.label: a.ranks for a in analyses.values()},
+                    {a.label: a.cd for a in analyses.values()},
+                    output / "critical_difference.png",
+                    len(self.present_datasets),
+                )
+                plots.append("critical_difference.png")
+            plot_scores(
+                {a.label: a.means.T for a in analyses.values()},
+                {a.label: a.sds.T for a in analyses.values()},
+                output / "scores.png",
+                colours=colours,
+                bounds=bounds,
+            )
+            plots.append("scores.png")
+        binary = self._binary_datasets()
+        if binary and "average_precision" in analyses:
+            means = analyses["average_precision"].means
+            best = {
+                d: list(means.loc[d].dropna().nlargest(_N_BEST_CURVES).index)
+                for d in binary
+            }
+            plot_pr_curves(
+                self._predictions(),
+                best,
+                output / "pr_curves.png",
+                colours=colours,
+                which=f"the {_N_BEST_CURVES} methods with the best mean average "
+                "precision",
+            )
+            plots.append("pr_curves.png")
+        return plots
+
+    def write(self) -> Path:
+        """Write ``summary.md`` and the plots into the benchmark directory.
+
+        Returns
+        -------
+        pathlib.Path
+            The path of ``summary.md``.
+        """
+        plots = self._draw()
+        summary = self.output / SUMMARY_FILE
+        summary.write_text(self.markdown(plots), encoding="utf-8")
+        return summary
+
+
+def build_summary(
     output: str | Path,
     *,
     datasets: Sequence[str] | None = None,
     methods: Sequence[str] | None = None,
-) -> Path:
-    """Write ``summary.md`` and the PNG plots of a benchmark directory.
-
-    Reads ``config.json``, ``results.csv`` and ``predictions.csv`` from
-    ``output``. The report covers ``datasets`` x ``methods``; by default,
-    every dataset and method of ``config.json``. Missing tasks (an
-    interrupted run) are reported, not guessed.
-
-    Files written to ``output``: ``summary.md``; ``critical_difference.png``
-    (a diagram per metric, when there are at least 2 methods);
-    ``scores.png`` (bars of mean ± sd per dataset and method, a panel per
-    metric); ``pr_curves.png`` (the best 3 methods by average precision on
-    each binary dataset, out-of-fold scores of the first repeat).
+    dropped: Mapping[str, Sequence[int]] | None = None,
+) -> BenchmarkSummary:
+    """Read a benchmark directory and analyse it, writing nothing.
 
     Parameters
     ----------
     output : str or path-like
-        The benchmark directory.
+        The benchmark directory (``config.json``, ``results.csv``,
+        ``predictions.csv``).
     datasets, methods : sequence of str or None, default=None
-        What to report, in order.
+        What to report, in order; by default everything of ``config.json``.
+    dropped : mapping or None, default=None
+        Dataset name to the 0-based rows of the user's table dropped for a
+        missing target (``load_table``'s
+        ``X.attrs["dropped_missing_target"]``). ``None`` reads them from
+        ``config.json``: ``config["datasets"][name]["dropped_missing_target"]``
+        (the count) and ``["dropped_missing_target_rows"]`` (the first rows).
 
     Returns
     -------
-    pathlib.Path
-        The path of ``summary.md``.
+    BenchmarkSummary
 
     Raises
     ------
-    ValueError
+    BenchmarkDirectoryError
         If ``output`` holds no benchmark.
     """
     output = Path(output)
@@ -252,213 +609,70 @@ def write_report(
         raise BenchmarkDirectoryError(f"'{output}' holds no benchmark results.")
     datasets = list(config["datasets"] if datasets is None else datasets)
     methods = list(config["methods"] if methods is None else methods)
-    protocol = config["protocol"]
     results = read_results(output / RESULTS_FILE)
     results = results[
         results["dataset"].isin(datasets) & results["method"].isin(methods)
     ]
-    expected = len(datasets) * len(methods) * protocol["folds"] * protocol["repeats"]
-    n_errors = int((results["error"].fillna("") != "").sum())
-    present_datasets = [d for d in datasets if d in set(results["dataset"])]
-
-    architecture = MLP_DEFAULTS["hidden_layer_sizes"]
-    lines = [
-        "# skfocal benchmark",
-        "",
-        f"{len(datasets)} dataset(s) x {len(methods)} method(s), stratified "
-        f"{protocol['folds']}-fold cross-validation repeated "
-        f"{protocol['repeats']} time(s), seed {protocol['seed']}. Every MLP: "
-        f"hidden layers {architecture}, {protocol['max_epochs']} epochs, batch "
-        f"{MLP_DEFAULTS['batch_size']}, lr {MLP_DEFAULTS['lr']}, early stopping "
-        "on training folds of 10,000 rows or more (decided before resampling, "
-        "the same for every method). Hyperparameters tuned inside each "
-        f"fold: {'yes' if protocol['tune'] else 'no'}. Preprocessing and "
-        "resampling are fitted inside each training fold.",
-        "",
-        f"Rows: {len(results)} of {expected} expected; {n_errors} failed "
-        "(NaN scores, see below).",
-        "",
-    ]
-    if config.get("skfocal_versions"):
-        lines += [f"Computed by skfocal {', '.join(config['skfocal_versions'])}.", ""]
-    if len(results) < expected:
-        lines += [
-            "**The run is incomplete**: rerun the same command to compute the "
-            "missing folds.",
-            "",
-        ]
-
-    tables = {m: summary_tables(results, m, datasets, methods) for m in METRICS}
+    present = [d for d in datasets if d in set(results["dataset"])]
+    computed = [m for m in METRICS if m in results.columns and results[m].notna().any()]
     analyses = {}
-    for metric, (means, _) in tables.items():
-        table = means.loc[present_datasets]
-        if table.empty:
-            continue
-        ranks = average_ranks(table)
-        friedman = friedman_test(table)
-        pairwise = wilcoxon_holm(table, reference=ranks.index[0])
-        if len(methods) < 2:
-            cd = math.nan
-        elif friedman.pvalue >= _ALPHA:
-            # Demšar (2006): the Nemenyi post-hoc test only follows a Friedman
-            # test that rejects; otherwise no two methods are told apart.
-            cd = math.inf
-        else:
-            cd = critical_difference(len(methods), len(table))
-        analyses[metric] = (table, ranks, friedman, pairwise, cd)
+    for metric in computed:
+        analyses[metric] = analyse_metric(metric, results, present, methods)
+    if dropped is None:
+        listed = _dropped_from_config(config)
+    else:
+        listed = {name: (len(rows), list(rows)) for name, rows in dropped.items()}
+    return BenchmarkSummary(
+        output=output,
+        config=config,
+        datasets=datasets,
+        methods=methods,
+        results=results,
+        analyses=analyses,
+        not_computed=[m for m in METRICS if m not in computed] if present else [],
+        dropped={name: rows for name, rows in listed.items() if rows[0]},
+    )
 
-    lines += ["## Winners", ""]
-    for metric, (table, ranks, friedman, pairwise, _) in analyses.items():
-        lines.append(
-            _winner_sentence(METRICS[metric], ranks, len(table), friedman, pairwise)
-        )
-    if len(present_datasets) < 6:
-        lines += [
-            "",
-            f"With {len(present_datasets)} dataset(s), no two-sided Wilcoxon test "
-            "can reach p < 0.05 (it needs at least 6 datasets); read the "
-            "ranks as descriptive.",
-        ]
-    lines += [
-        "",
-        "## Average ranks",
-        "",
-        "1 is the best; ties share the mean rank; a method that failed on a "
-        "dataset ranks last there.",
-        "",
-    ]
-    if analyses:
-        rank_table = pd.DataFrame(
-            {METRICS[m]: analysis[1] for m, analysis in analyses.items()}
-        )
-        first = next(iter(analyses.values()))[1].index
-        lines += [_markdown(rank_table.loc[first].round(2), "method"), ""]
 
-    lines += ["## Statistical tests", ""]
-    for metric, (table, ranks, friedman, pairwise, cd) in analyses.items():
-        label = METRICS[metric]
-        lines += [f"### {label}", ""]
-        if np.isfinite(friedman.pvalue):
-            lines.append(
-                f"Friedman chi-square = {friedman.statistic:.2f}, "
-                f"{_p_equals(friedman.pvalue)} ({len(methods)} methods, "
-                f"{len(table)} datasets)."
-            )
-        else:
-            lines.append(f"Friedman test not applicable: {friedman.note}.")
-        if np.isfinite(cd):
-            lines.append(
-                f"Nemenyi critical difference (α = {_ALPHA}): {cd:.2f}; "
-                "see `critical_difference.png`."
-            )
-        elif cd == math.inf:
-            lines.append(
-                f"The Friedman test does not reject equal ranks at α = {_ALPHA}, "
-                "so there is no Nemenyi post-hoc test: `critical_difference.png` "
-                "joins every method."
-            )
-        lines += [
-            "",
-            f"Wilcoxon signed-rank tests against `{ranks.index[0]}` over the "
-            "datasets, Holm-adjusted:",
-            "",
-        ]
-        if len(pairwise):
-            shown = pairwise.set_index("method").assign(
-                rank=ranks.reindex(pairwise["method"]).to_numpy().round(2),
-                pvalue=pairwise["pvalue"].map(_format_p).to_numpy(),
-                pvalue_holm=pairwise["pvalue_holm"].map(_format_p).to_numpy(),
-            )[["rank", "wins", "ties", "losses", "pvalue", "pvalue_holm", "note"]]
-            shown.columns = [
-                "avg rank",
-                "wins",
-                "ties",
-                "losses",
-                "p",
-                "p (Holm)",
-                "note",
-            ]
-            lines += [_markdown(shown, "method"), ""]
-        else:
-            lines += ["(only one method)", ""]
+def write_report(
+    output: str | Path,
+    *,
+    datasets: Sequence[str] | None = None,
+    methods: Sequence[str] | None = None,
+    dropped: Mapping[str, Sequence[int]] | None = None,
+) -> Path:
+    """Write ``summary.md`` and the PNG plots of a benchmark directory.
 
-    lines += [
-        "## Scores per dataset",
-        "",
-        "Mean ± sd over the folds that did not fail (how many failed, if any, "
-        "follows in brackets); best in bold.",
-        "",
-    ]
-    for metric, (means, sds) in tables.items():
-        n_failed = _failed_folds(results, metric, datasets, methods)
-        lines += [
-            f"### {METRICS[metric]}",
-            "",
-            _markdown(_mean_sd(means, sds, n_failed), "method"),
-            "",
-        ]
+    ``build_summary(...).write()``; see :func:`build_summary`. Missing tasks
+    (an interrupted run) are reported, not guessed.
 
-    times = results.groupby("method")[["fit_time", "predict_time"]].mean()
-    times = times.reindex(methods).round(3)
-    times.columns = ["fit time (s)", "predict time (s)"]
-    lines += [
-        "## Time",
-        "",
-        "Mean per fold, on this machine.",
-        "",
-        _markdown(times, "method"),
-        "",
-    ]
+    Files written to ``output``: ``summary.md``. For two or more datasets:
+    ``critical_difference.png`` (a diagram per metric, when there are at
+    least 2 methods) and ``scores.png`` (bars of mean ± sd per dataset and
+    method, a panel per metric). For one dataset: ``scores.png`` (the score
+    of every fold as a point, and the mean, per method and metric). And
+    ``pr_curves.png`` (the best 3 methods by mean average precision on each
+    binary dataset, out-of-fold scores of the first repeat).
 
-    lines += ["## Methods", ""]
-    lines += [
-        f"- `{m}`: {METHODS[m].description}" if m in METHODS else f"- `{m}`"
-        for m in methods
-    ]
-    tuned = _tuned_lines(results)
-    if tuned:
-        lines += ["", "## Tuned hyperparameters", "", "Best grid point per outer fold."]
-        lines += ["", *tuned]
-    notes, errors = _note_counts(results), _error_lines(results)
-    lines += ["", "## Notes and errors", ""]
-    lines += notes or ["No sampler needed adjusting."]
-    lines += [""] + (errors or ["No fold failed."]) + [""]
+    Parameters
+    ----------
+    output : str or path-like
+        The benchmark directory.
+    datasets, methods : sequence of str or None, default=None
+        What to report, in order.
+    dropped : mapping or None, default=None
+        Dataset name to the rows dropped for a missing target; ``None``
+        reads them from ``config.json``.
 
-    plots = []
-    if analyses and len(methods) >= 2:
-        plot_critical_difference(
-            {METRICS[m]: analysis[1] for m, analysis in analyses.items()},
-            {METRICS[m]: analysis[4] for m, analysis in analyses.items()},
-            output / "critical_difference.png",
-            len(present_datasets),
-        )
-        plots.append("critical_difference.png")
-    if analyses:
-        plot_scores(
-            {METRICS[m]: tables[m][0].loc[present_datasets].T for m in analyses},
-            {METRICS[m]: tables[m][1].loc[present_datasets].T for m in analyses},
-            output / "scores.png",
-        )
-        plots.append("scores.png")
-    predictions = read_predictions(output / PREDICTIONS_FILE, results)
-    best: dict[str, list[str]] = {}
-    if not predictions.empty and "average_precision" in analyses:
-        means = tables["average_precision"][0]
-        best = {
-            dataset: list(means.loc[dataset].dropna().nlargest(_N_BEST_CURVES).index)
-            for dataset in present_datasets
-            if dataset in set(predictions["dataset"])
-        }
-        if best:
-            plot_pr_curves(predictions, best, output / "pr_curves.png")
-            plots.append("pr_curves.png")
-    lines += ["## Plots", ""]
-    lines += [f"![{name}]({name})" for name in plots]
-    if len(present_datasets) > len(best):
-        lines += [
-            "",
-            "Precision-recall curves are drawn for binary datasets only.",
-        ]
-    summary = output / SUMMARY_FILE
-    summary.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return summary
+    Returns
+    -------
+    pathlib.Path
+        The path of ``summary.md``.
+
+    Raises
+    ------
+    BenchmarkDirectoryError
+        If ``output`` holds no benchmark.
+    """
+    summary = build_summary(output, datasets=datasets, methods=methods, dropped=dropped)
+    return summary.write()
