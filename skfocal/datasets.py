@@ -64,6 +64,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.utils.multiclass import type_of_target
 
 __all__ = [
     "SUITES",
@@ -536,7 +537,10 @@ def load_table(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     handled by a preprocessing pipeline fitted inside each cross-validation
     fold (see :func:`make_preprocessor`), not once on the whole table. Rows
     whose target value is missing are dropped, since they cannot be used for
-    training or scoring.
+    training or scoring; they are not dropped silently: their 0-based row
+    numbers (data rows of the file, the header not counted) are recorded in
+    ``X.attrs["dropped_missing_target"]`` (and ``y.attrs``), an empty list
+    when none was dropped, for the caller to report.
 
     Parameters
     ----------
@@ -562,7 +566,9 @@ def load_table(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
         For a Parquet file when neither pyarrow nor fastparquet is installed.
     ValueError
         If the extension is not supported, the file cannot be parsed, the
-        target column is missing, or the target has fewer than two classes.
+        target column is missing, the target looks continuous (float values
+        that are not whole numbers: a regression target, or the wrong
+        column), or it has fewer than two classes.
 
     Examples
     --------
@@ -579,6 +585,8 @@ def load_table(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     ...     X, y = load_table(csv, target="label")
     >>> X.shape, y.tolist()
     ((3, 1), ['no', 'yes', 'no'])
+    >>> X.attrs["dropped_missing_target"]
+    [3]
     """
     path = Path(path)
     if not path.is_file():
@@ -607,7 +615,10 @@ def load_table(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
             f"Target column {target!r} not found in '{path}'. "
             f"Available columns: {', '.join(frame.columns)}"
         )
-    frame = frame[frame[target].notna()].reset_index(drop=True)
+    missing = frame[target].isna().to_numpy()
+    dropped = np.flatnonzero(missing).tolist()
+    frame = frame[~missing].reset_index(drop=True)
+    _check_not_continuous(frame[target], target, path)
     classes = frame[target].unique()
     if len(classes) < 2:
         raise ValueError(
@@ -615,7 +626,32 @@ def load_table(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
             f"after dropping missing values; found {len(classes)}: "
             f"{list(classes)}"
         )
-    return frame.drop(columns=target), frame[target]
+    X, y = frame.drop(columns=target), frame[target]
+    X.attrs["dropped_missing_target"] = dropped
+    y.attrs["dropped_missing_target"] = list(dropped)
+    return X, y
+
+
+def _check_not_continuous(labels: pd.Series, target: str, path: Path) -> None:
+    """Refuse a float target with fractional values: not class labels.
+
+    Without this check such a column fails much later, with every "class"
+    having a row or two ("fewer rows than folds"), which names the symptom,
+    not the cause. Whole-number floats (class codes read as float because
+    the column had missing values) are fine.
+    """
+    if not pd.api.types.is_float_dtype(labels.dtype) or labels.empty:
+        return
+    if type_of_target(labels.to_numpy(dtype=np.float64)) != "continuous":
+        return
+    fractional = labels[labels % 1 != 0].unique()[:3]
+    examples = ", ".join(f"{value:g}" for value in fractional)
+    raise ValueError(
+        f"Target column {target!r} in '{path}' looks continuous: float values "
+        f"that are not whole numbers (e.g. {examples}; {labels.nunique()} "
+        "distinct values). skfocal classifies; pass the column of class "
+        "labels, or bin this one into classes first."
+    )
 
 
 def _as_object(X: pd.DataFrame) -> pd.DataFrame:

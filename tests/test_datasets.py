@@ -416,3 +416,41 @@ def test_make_preprocessor_rejects_unsupported_dtype():
 def test_make_preprocessor_rejects_empty_frame():
     with pytest.raises(ValueError, match="no columns"):
         make_preprocessor(pd.DataFrame(index=range(3)))
+
+
+def test_load_table_records_the_dropped_rows(tmp_path):
+    frame = pd.DataFrame(
+        {"x": np.arange(8.0), "label": ["a", None, "b", "a", None, None, "b", "a"]}
+    )
+    X, y = load_table(_write(frame, tmp_path / "data.csv"), target="label")
+    assert X.attrs["dropped_missing_target"] == [1, 4, 5]
+    assert y.attrs["dropped_missing_target"] == [1, 4, 5]
+    # The rows kept are the others, in order.
+    assert X["x"].tolist() == [0.0, 2.0, 3.0, 6.0, 7.0]
+
+
+def test_load_table_with_nothing_dropped_says_so(tmp_path, raw_frame):
+    raw_frame = raw_frame[raw_frame["label"].notna()]
+    X, _ = load_table(_write(raw_frame, tmp_path / "data.csv"), target="label")
+    assert X.attrs["dropped_missing_target"] == []
+
+
+def test_load_table_refuses_a_continuous_target(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=50), "price": rng.gamma(2.0, size=50)})
+    frame.loc[3, "price"] = np.nan
+    path = _write(frame, tmp_path / "houses.csv")
+    with pytest.raises(
+        ValueError,
+        match=r"Target column 'price' in '.*houses\.csv' looks continuous: .*"
+        r"49 distinct values",
+    ):
+        load_table(path, target="price")
+
+
+def test_load_table_accepts_whole_number_float_labels(tmp_path):
+    # 0/1 codes read as float because of a missing label are class labels.
+    frame = pd.DataFrame({"x": np.arange(6.0), "y": [0, 1, None, 1, 0, 0]})
+    X, y = load_table(_write(frame, tmp_path / "data.csv"), target="y")
+    assert sorted(y.unique()) == [0.0, 1.0]
+    assert X.attrs["dropped_missing_target"] == [2]
