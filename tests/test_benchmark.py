@@ -331,9 +331,7 @@ def test_adasyn_without_majority_neighbours_keeps_the_data():
 
 
 def test_string_labels_code_the_minority_as_one():
-    codes, classes, minority = _task.encode_labels(
-        pd.Series(["yes", "no", "no", "no"])
-    )
+    codes, classes, minority = _task.encode_labels(pd.Series(["yes", "no", "no", "no"]))
     assert codes.tolist() == [1, 0, 0, 0]
     assert classes == ("no", "yes")
     assert minority == 1
