@@ -205,6 +205,12 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
+            # scikit-learn >= 1.7 raises this itself; older versions do not.
+            if not np.any(sample_weight > 0):
+                raise ValueError(
+                    "sample_weight sums to 0: every sample has weight 0, so "
+                    "nothing would be learned."
+                )
         return X, y_encoded, sample_weight
 
     def _to_dataset(self, X, y_encoded, sample_weight, device) -> TabularDataset:

@@ -12,17 +12,19 @@ allows belong in this module.
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
+from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring, PrintLog
 from skorch.helper import predefined_split
-from skorch.utils import TeeGenerator
+from skorch.utils import TeeGenerator, get_map_location
 
 from skfocal._data import BatchSliceIterator, TabularDataset
 from skfocal._ensemble import (
@@ -41,6 +43,14 @@ __all__ = [
     "training_callbacks",
     "update_net",
 ]
+
+
+# skorch < 1.1 has no ``torch_load_kwargs`` and unpickles a net's modules with
+# torch.load's default, which is weights_only=True since torch 2.6 and
+# refuses them: every pickled estimator would fail to load.
+_SKORCH_LOADS_WEIGHTS_ONLY = (
+    "torch_load_kwargs" not in inspect.signature(NeuralNet.__init__).parameters
+)
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,21 @@ class TabularNet(NeuralNetClassifier):
             for logits in self.forward_iter(X, training=False)
         ]
         return torch.cat(chunks).numpy()
+
+    if _SKORCH_LOADS_WEIGHTS_ONLY:  # skorch 1.0 only; see the flag above
+
+        def __setstate__(self, state):
+            # skorch 1.0's __setstate__ with weights_only=False: the pickle
+            # being loaded is trusted already (pickle runs arbitrary code).
+            map_location = get_map_location(state["device"])
+            state["device"] = self._check_device(state["device"], map_location)
+            with tempfile.SpooledTemporaryFile() as buffer:
+                buffer.write(state.pop("__cuda_dependent_attributes__"))
+                buffer.seek(0)
+                state.update(
+                    torch.load(buffer, map_location=map_location, weights_only=False)
+                )
+            self.__dict__.update(state)
 
     # -- training ----------------------------------------------------------
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
