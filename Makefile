@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 OLDEST_VENV ?= build/venv-oldest
 OLDEST_PINS ?= "scikit-learn==1.6.1" "skorch==1.0.0"
 ESTIMATOR_TESTS ?= tests/test_classifier.py tests/test_common.py tests/test_net.py \
-	tests/test_ensemble.py tests/test_robustness.py
+	tests/test_ensemble.py tests/test_robustness.py tests/test_loss_specs.py
 
 .PHONY: demo test test-oldest lint format docs clean venv
 
