@@ -49,7 +49,8 @@ def resolve_device(device: str | torch.device, owner: str) -> str:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(
-            f"The 'device' parameter must be {expected}; got {device!r} instead."
+            f"The 'device' parameter of {owner} must be {expected}; got "
+            f"{device!r} instead."
         ) from exc
     if resolved.type not in _DEVICE_TYPES:
         raise ValueError(

@@ -219,7 +219,10 @@ def test_bad_alpha_is_named(binary_data, multiclass_data):
         (FocalClassifier(activation="swish"), r"'activation' parameter"),
         (FocalClassifier(hidden_layer_sizes=(64, 0)), r"'hidden_layer_sizes' .*"),
         (FocalClassifier(validation_fraction=1.5), r"'validation_fraction'"),
-        (FocalClassifier(device="tpu"), r"'device' parameter must be 'auto'"),
+        (
+            FocalClassifier(device="tpu"),
+            r"'device' parameter of FocalClassifier must be",
+        ),
     ],
 )
 def test_bad_hyperparameters_are_named(estimator, message, binary_data):
