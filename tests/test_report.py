@@ -270,7 +270,12 @@ def test_write_report_returns_the_summary_path(single_run):
 @pytest.fixture
 def saved_figures(monkeypatch) -> list[Figure]:
     figures: list[Figure] = []
-    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: figures.append(self))
+
+    def savefig(self, fname, *args, **kwargs):
+        figures.append(self)
+        Path(fname).write_bytes(b"")
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
     return figures
 
 

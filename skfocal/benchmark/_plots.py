@@ -23,6 +23,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
+from skfocal.benchmark._atomic import atomic_path
+
 __all__ = [
     "method_colours",
     "plot_critical_difference",
@@ -61,6 +63,13 @@ def method_colours(methods: Sequence[str]) -> dict[str, Colour]:
     """
     palette = matplotlib.colormaps["tab20"]
     return {method: palette(i % 20) for i, method in enumerate(methods)}
+
+
+def _save(fig: Figure, path: Path) -> None:
+    # A PNG cut short by a full disk would look finished: write it whole or
+    # not at all (the error then names the file).
+    with atomic_path(path) as partial:
+        fig.savefig(partial, dpi=_DPI)
 
 
 def _wrapped(title: str, fig: Figure) -> str:
@@ -198,7 +207,7 @@ def plot_critical_difference(
             f"{label}: average ranks over {n_datasets} dataset(s)"
             + ("; Friedman test: no difference" if cds[label] == math.inf else ""),
         )
-    fig.savefig(path, dpi=_DPI)
+    _save(fig, path)
     return path
 
 
@@ -267,7 +276,7 @@ def plot_scores(
     )
     fig.suptitle("Mean ± sd over folds (error bars stop at the metric's range)")
     axes[-1].set_xticks(positions, first.columns, rotation=30, ha="right", fontsize=7)
-    fig.savefig(path, dpi=_DPI)
+    _save(fig, path)
     return path
 
 
@@ -350,7 +359,7 @@ def plot_pr_curves(
         ),
         fontsize=9,
     )
-    fig.savefig(path, dpi=_DPI)
+    _save(fig, path)
     return path
 
 
@@ -426,5 +435,5 @@ def plot_fold_scores(
         _wrapped(title or "Scores per fold (points) and their mean (black bar)", fig),
         fontsize=9,
     )
-    fig.savefig(path, dpi=_DPI)
+    _save(fig, path)
     return path

@@ -31,6 +31,7 @@ from skfocal.benchmark._analysis import (
     p_equals,
     summary_tables,
 )
+from skfocal.benchmark._atomic import atomic_write_text
 from skfocal.benchmark._methods import METHODS, MLP_DEFAULTS
 from skfocal.benchmark._metrics import METRICS, higher_is_better
 from skfocal.benchmark._plots import (
@@ -510,11 +511,11 @@ class BenchmarkSummary:
         colours = method_colours(
             [*METHODS, *(m for m in self.methods if m not in METHODS)]
         )
-        bounds = {a.label: _bounds(a.metric) for a in analyses.values()}
+        bounds = {_heading(a.metric): _bounds(a.metric) for a in analyses.values()}
         plots = []
         if self.single_dataset:
             plot_fold_scores(
-                {a.label: a.folds for a in analyses.values()},
+                {_heading(a.metric): a.folds for a in analyses.values()},
                 output / "scores.png",
                 colours=colours,
                 bounds=bounds,
@@ -532,8 +533,8 @@ class BenchmarkSummary:
                 )
                 plots.append("critical_difference.png")
             plot_scores(
-                {a.label: a.means.T for a in analyses.values()},
-                {a.label: a.sds.T for a in analyses.values()},
+                {_heading(a.metric): a.means.T for a in analyses.values()},
+                {_heading(a.metric): a.sds.T for a in analyses.values()},
                 output / "scores.png",
                 colours=colours,
                 bounds=bounds,
@@ -567,7 +568,7 @@ class BenchmarkSummary:
         """
         plots = self._draw()
         summary = self.output / SUMMARY_FILE
-        summary.write_text(self.markdown(plots), encoding="utf-8")
+        atomic_write_text(summary, self.markdown(plots))
         return summary
 
 
