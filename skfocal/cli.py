@@ -4,7 +4,10 @@
 and resampling methods and writes its results and report to a directory,
 locally or on a Dask cluster (``--dask``, ``--scheduler``);
 ``skfocal datasets`` lists the bundled datasets. ``python -m skfocal`` is the
-same command. Nothing in the package imports this module.
+same command. Nothing in the package imports this module, and this module
+imports only the standard library at start-up: torch, scikit-learn, pandas
+and the benchmark are imported inside the commands that need them, so that
+``skfocal --help`` answers at once.
 
 Examples
 --------
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,10 +35,13 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_FAILURE = 1
 # Duplicated from skfocal.benchmark so that building the parser (and
-# `skfocal datasets`) does not import imbalanced-learn and matplotlib; a test
-# checks that the two agree.
+# `skfocal datasets`) does not import torch, imbalanced-learn and matplotlib;
+# a test checks that they agree.
 _DEFAULT_MAX_EPOCHS = 50
 _DEFAULT_N_JOBS = -1
+_DEFAULT_WORKER_TIMEOUT = 120.0
+# Dropped row numbers shown on the console (config.json lists more).
+_SHOWN_ROWS = 10
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,6 +79,18 @@ def _n_jobs(text: str) -> int:
     if value == 0:
         raise argparse.ArgumentTypeError(
             f"must be a non-zero integer (-1 for every CPU), got {text!r}"
+        )
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or value == math.inf:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds, got {text!r}"
         )
     return value
 
@@ -166,7 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the folds on the Dask cluster whose scheduler is at ADDRESS "
         "(e.g. tcp://10.0.0.5:8786); --n-jobs is ignored. The workers need "
         "skfocal with its benchmark extra; results are written here, and a "
-        "fold whose worker dies is recomputed on another",
+        "fold whose worker dies is recomputed on another. The cluster is "
+        "trusted: results come back pickled",
+    )
+    bench.add_argument(
+        "--worker-timeout",
+        type=_positive_seconds,
+        default=_DEFAULT_WORKER_TIMEOUT,
+        metavar="SECONDS",
+        help="with --dask or --scheduler: give up when the cluster has had no "
+        "worker for SECONDS, keeping the finished folds (default: "
+        f"{_DEFAULT_WORKER_TIMEOUT:g})",
     )
     bench.add_argument(
         "--seed",
@@ -275,6 +304,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         _fail("--data and --target go together: give both or neither")
     try:
         from skfocal import benchmark
+        from skfocal.benchmark._lock import directory_lock
     except ImportError as exc:
         _fail(str(exc))
 
@@ -303,20 +333,15 @@ def _benchmark(args: argparse.Namespace) -> int:
         _remove_empty(created)
         _fail(_os_message(exc) if isinstance(exc, OSError) else str(exc))
 
-    if plan.n_done or plan.n_retried:
-        retried = (
-            f"; {plan.n_retried} that failed before will be computed again"
-            if plan.n_retried
-            else ""
-        )
-        print(
-            f"Resuming in '{output}': {plan.n_done} of {plan.n_total} folds "
-            f"done{retried}.",
-            file=sys.stderr,
-        )
+    _print_plan(plan, output)
     try:
         with _dask_client(args, plan.n_missing) as client:
-            plan.run(n_jobs=args.n_jobs, progress=not args.no_progress, client=client)
+            plan.run(
+                n_jobs=args.n_jobs,
+                progress=not args.no_progress,
+                client=client,
+                worker_timeout=args.worker_timeout,
+            )
     except KeyboardInterrupt:
         done = len(plan.results())
         print(
@@ -327,15 +352,55 @@ def _benchmark(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     except OSError as exc:
         _fail(_os_message(exc), EXIT_FAILURE)
+    except benchmark.BenchmarkDirectoryError as exc:
+        # Another run took the directory between planning and running.
+        _fail(str(exc))
     except RuntimeError as exc:
         # Folds that the Dask cluster could not compute; the rest is saved.
         _fail(f"{exc} Run the same command again.", EXIT_FAILURE)
-    summary = benchmark.write_report(
-        output, datasets=plan.datasets, methods=plan.methods
-    )
+    try:
+        with directory_lock(output):
+            summary = benchmark.write_report(
+                output, datasets=plan.datasets, methods=plan.methods
+            )
+    except OSError as exc:
+        _fail(
+            f"cannot write the report in '{output}': {_os_message(exc)}; the "
+            f"results are complete in '{output / 'results.csv'}'",
+            EXIT_FAILURE,
+        )
+    except benchmark.BenchmarkDirectoryError as exc:
+        _fail(str(exc))
     _print_winners(summary)
     print(f"Results: {output / 'results.csv'}\nReport: {summary}")
     return 0
+
+
+def _print_plan(plan: Any, output: Path) -> None:
+    """Say on stderr what the plan found: dropped rows, resumed, repaired folds."""
+    for name, rows in plan.dropped_rows.items():
+        shown = ", ".join(map(str, rows[:_SHOWN_ROWS]))
+        more = ", ..." if len(rows) > _SHOWN_ROWS else ""
+        print(
+            f"Dataset {name!r}: {len(rows)} row(s) dropped because the target is "
+            f"missing (data rows {shown}{more}, counting from 0); recorded in "
+            f"'{output / 'config.json'}'.",
+            file=sys.stderr,
+        )
+    if plan.n_done or plan.n_retried or plan.n_invalid:
+        again = [
+            f"{count} {what} will be computed again"
+            for count, what in (
+                (plan.n_retried, "that failed before"),
+                (plan.n_invalid, "whose saved results were damaged"),
+            )
+            if count
+        ]
+        print(
+            f"Resuming in '{output}': {plan.n_done} of {plan.n_total} folds "
+            f"done{''.join('; ' + text for text in again)}.",
+            file=sys.stderr,
+        )
 
 
 @contextlib.contextmanager
