@@ -4,7 +4,10 @@ Each method is ``preprocessor -> [sampler] -> classifier``, built unfitted so
 that cross-validation fits the preprocessing (imputation, one-hot encoding,
 scaling) and the resampling inside each training fold, never on test rows.
 All MLP methods share one architecture and training budget, so that a
-comparison measures the imbalance strategy, not the network.
+comparison measures the imbalance strategy, not the network. The tree
+references (LightGBM, XGBoost) get their own preprocessor instead: no scaling,
+no imputation, categorical columns as native categories
+(:mod:`skfocal.benchmark._trees`).
 """
 
 from __future__ import annotations
