@@ -412,6 +412,69 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
     worker_pids.update(client.run(os.getpid).values())
 
 
+def test_a_cluster_left_without_workers_ends_the_run_and_keeps_what_finished(
+    table_csv, tmp_path
+):
+    # A scheduler of its own and one worker process without a nanny, as on a
+    # remote machine: once it is killed no worker is left and none restarts.
+    # Dask alone would wait for one forever.
+    cluster = distributed.LocalCluster(
+        n_workers=0, host="127.0.0.1", dashboard_address=None
+    )
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            cluster.scheduler_address,
+            "--no-nanny",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+            "--host",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    results = tmp_path / "results.csv"
+
+    def kill_the_worker() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if results.exists() and results.read_text().count("\n") >= 2:
+                worker.kill()
+                return
+            time.sleep(0.005)
+
+    try:
+        with distributed.Client(cluster) as client:
+            client.wait_for_workers(1, timeout=120)
+            assert client.run(os.getpid) == {
+                address: worker.pid for address in client.nthreads()
+            }
+            plan = _plan(table_csv, tmp_path)
+            killer = threading.Thread(target=kill_the_worker, daemon=True)
+            killer.start()
+            start = time.monotonic()
+            with pytest.raises(
+                RuntimeError,
+                match=r"^The Dask cluster has had no worker for 2 s; \d+ task\(s\) "
+                r"were not computed\. The finished ones are saved",
+            ):
+                plan.run(client=client, progress=False, worker_timeout=2)
+            elapsed = time.monotonic() - start
+            killer.join(timeout=10)
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+        cluster.close(timeout=30)
+    assert elapsed < 60
+    finished = read_results(results)
+    assert 1 <= len(finished) < 12
+    assert plan.n_missing == 12 - len(finished)
+
+
 # ---------------------------------------------------------------------------
 # The store, the command line, and imports
 # ---------------------------------------------------------------------------
