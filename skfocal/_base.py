@@ -293,7 +293,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         module, module_params = self._build_module(X.shape[1], n_classes)
         dataset = self._to_dataset(X, y_encoded, sample_weight, device)
         early_stopping = epochs is None and self._use_early_stopping(X.shape[0])
-        if early_stopping:
+        if epochs is None and (early_stopping or self._needs_validation_split()):
             train_data, valid_data = self._train_valid_split(dataset, y_encoded, seed)
         else:
             train_data, valid_data = dataset, None
@@ -365,9 +365,25 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 f"Training was interrupted after {outcome.epochs_run} of "
                 f"{requested} epochs."
             )
+        self._fit_after_training(valid_data)
         self.n_iter_ = len(self.net_.history)
         self.loss_curve_ = list(self.net_.history[:, "train_loss"])
         return self
+
+    def _needs_validation_split(self) -> bool:
+        """Whether ``fit`` holds out validation rows without early stopping.
+
+        What is fitted on held-out rows after training (a tuned threshold, a
+        temperature) needs them even when early stopping is off.
+        """
+        return False
+
+    def _fit_after_training(self, validation_data: TabularDataset | None) -> None:
+        """Fit what is learned after training, from the validation split.
+
+        ``validation_data`` is ``None`` when ``fit`` held out no rows (and
+        always for ``partial_fit``). Nothing to do by default.
+        """
 
     def _set_class_weight(self, class_weight) -> None:
         self.class_weight_ = (
