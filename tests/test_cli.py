@@ -507,12 +507,6 @@ def test_a_full_disk_while_writing_the_report_is_one_line(
     assert len(read_results(tmp_path / "results.csv")) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skfocal/benchmark/_plots.py and _report.py must write through "
-    "skfocal.benchmark._atomic (atomic_path / atomic_write_text); not this "
-    "engineer's files",
-)
 def test_a_full_disk_while_writing_the_report_leaves_no_truncated_png(
     run_cli, data_csv, tmp_path, monkeypatch
 ):
