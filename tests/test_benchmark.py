@@ -683,6 +683,9 @@ def test_multiclass_end_to_end(write_user_table, tmp_path):
         ({"datasets": "nope"}, "Unknown dataset 'nope'"),
         ({"n_splits": 1}, "n_splits must be an integer >= 2"),
         ({"n_splits": 31}, "class 'churn' has 30 row"),
+        ({"seed": True}, "seed must be an integer >= 0; got True"),
+        ({"n_repeats": 1.5}, "n_repeats must be an integer >= 1; got 1.5"),
+        ({"datasets": []}, "No dataset given"),
     ],
 )
 def test_plan_rejects_bad_input(kwargs, message, binary_csv, tmp_path):
@@ -694,6 +697,25 @@ def test_plan_rejects_bad_input(kwargs, message, binary_csv, tmp_path):
     }
     with pytest.raises(ValueError, match=message):
         plan_benchmark(**options)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_jobs": 0}, r"n_jobs must be a non-zero integer .*; got 0\."),
+        ({"n_jobs": "2"}, r"n_jobs must be a non-zero integer .*; got '2'\."),
+        ({"retries": -1}, r"retries must be an integer >= 0; got -1\."),
+        ({"worker_timeout": 0}, r"worker_timeout must be a positive number .*got 0"),
+        ({"worker_timeout": math.inf}, r"worker_timeout must be a positive number"),
+    ],
+)
+def test_run_rejects_bad_input(kwargs, message, binary_csv, tmp_path):
+    plan = plan_benchmark(
+        [TableSource(str(binary_csv), "label")], ["ce"], output=tmp_path
+    )
+    with pytest.raises(ValueError, match=message):
+        plan.run(progress=False, **kwargs)
+    assert plan.n_missing == 10
 
 
 # ---------------------------------------------------------------------------

@@ -179,6 +179,13 @@ def _nan_scores(output: Path) -> None:
     (output / "results.csv").write_text("".join(lines))
 
 
+def _stray_quote(output: Path) -> None:
+    lines = _lines(output)
+    # An unmatched quote must not swallow the lines after it.
+    lines[2] = '"' + lines[2]
+    (output / "results.csv").write_text("".join(lines))
+
+
 def _halved_predictions(output: Path) -> None:
     # Header and 2 of the 4 tasks' 40 rows each, then half a line.
     lines = _lines(output, "predictions.csv")
@@ -193,6 +200,12 @@ def _garbled_predictions(output: Path) -> None:
     (output / "predictions.csv").write_text("".join(lines))
 
 
+def _stray_quote_in_predictions(output: Path) -> None:
+    lines = _lines(output, "predictions.csv")
+    lines[45] = '"' + lines[45]
+    (output / "predictions.csv").write_text("".join(lines))
+
+
 @pytest.mark.parametrize(
     ("damage", "n_invalid", "n_missing"),
     [
@@ -201,8 +214,10 @@ def _garbled_predictions(output: Path) -> None:
         # The real line of that task is still there and stays.
         (_short_duplicate, 1, 0),
         (_nan_scores, 1, 1),
+        (_stray_quote, 1, 1),
         (_halved_predictions, 2, 2),
         (_garbled_predictions, 1, 1),
+        (_stray_quote_in_predictions, 1, 1),
     ],
     ids=lambda value: getattr(value, "__name__", None),
 )

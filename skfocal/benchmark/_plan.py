@@ -203,6 +203,7 @@ class BenchmarkPlan:
         >>> with Client("tcp://scheduler:8786") as client:  # doctest: +SKIP
         ...     results = plan.run(client=client)
         """
+        _check_run_options(n_jobs, retries, worker_timeout)
         with directory_lock(self.output):
             # Another process may have finished tasks since the plan was made.
             done = task_keys(read_results(self.output / RESULTS_FILE))
@@ -275,6 +276,27 @@ class BenchmarkPlan:
             KEY_COLUMNS,
             key=lambda col: col.map(order[col.name]) if col.name in order else col,
         ).reset_index(drop=True)
+
+
+def _check_run_options(n_jobs: Any, retries: Any, worker_timeout: Any) -> None:
+    if (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, int | np.integer)
+        or n_jobs == 0
+    ):
+        raise ValueError(
+            f"n_jobs must be a non-zero integer (-1 for every CPU); got {n_jobs!r}."
+        )
+    _check_numbers(retries=(retries, 0))
+    if (
+        isinstance(worker_timeout, bool)
+        or not isinstance(worker_timeout, int | float)
+        or not 0 < worker_timeout < float("inf")
+    ):
+        raise ValueError(
+            "worker_timeout must be a positive number of seconds; got "
+            f"{worker_timeout!r}."
+        )
 
 
 def _check_numbers(**numbers: tuple[Any, int]) -> None:
@@ -429,6 +451,8 @@ def plan_benchmark(
     )
     methods = _check_methods(list(methods))
     sources = _resolve_sources(datasets)
+    if not sources:
+        raise ValueError("No dataset given: name a suite, datasets or tables.")
     names = [s.label if isinstance(s, TableSource) else s for s in sources]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:

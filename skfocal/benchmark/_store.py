@@ -24,7 +24,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,17 @@ def repair_csv(path: Path, columns: list[str]) -> None:
         )
 
 
+def _csv_lines(text: str) -> Iterator[list[str]]:
+    """The fields of every line of ``text``, each line parsed on its own.
+
+    The writers never put a line break inside a field, so a damaged line (a
+    stray quote) cannot swallow the lines after it, as it would if the text
+    were parsed as one CSV stream.
+    """
+    for line in text.split("\n"):
+        yield next(csv.reader([line.rstrip("\r")]), [])
+
+
 def _parse_result(record: dict[str, str], required: list[str]) -> dict[str, Any] | None:
     """One ``results.csv`` line as typed values, or ``None`` if it is not valid."""
     row: dict[str, Any] = {}
@@ -246,7 +257,7 @@ def scan_results(path: Path) -> tuple[pd.DataFrame, int]:
     # U+FFFD: such a line then fails the checks instead of the whole read.
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         text = fh.read().replace("\x00", "\ufffd")
-    lines = csv.reader(io.StringIO(text))
+    lines = _csv_lines(text)
     header = next(lines, [])
     if not set(KEY_COLUMNS) <= set(header):
         raise BenchmarkDirectoryError(
@@ -315,14 +326,25 @@ def scan_predictions(path: Path) -> tuple[pd.DataFrame, bool]:
     with path.open("rb") as fh:
         chunks = iter(lambda: fh.read(1 << 20), b"")
         n_lines = sum(chunk.count(b"\n") for chunk in chunks)
-    frame = pd.read_csv(
-        path,
-        dtype={"dataset": str, "method": str},
-        keep_default_na=False,
-        na_values={c: [""] for c in PREDICTION_COLUMNS[2:]},
-        on_bad_lines="skip",
-        encoding_errors="replace",
-    )
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype={"dataset": str, "method": str},
+            keep_default_na=False,
+            na_values={c: [""] for c in PREDICTION_COLUMNS[2:]},
+            on_bad_lines="skip",
+            encoding_errors="replace",
+        )
+    except pd.errors.ParserError:
+        # A stray quote makes the fast parser read to the end of the file;
+        # then parse line by line (slower, and only for a damaged file).
+        with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+            lines = _csv_lines(fh.read().replace("\x00", "\ufffd"))
+            header = next(lines, [])
+            frame = pd.DataFrame(
+                [fields for fields in lines if len(fields) == len(header)],
+                columns=header,
+            )
     if list(frame.columns) != PREDICTION_COLUMNS:
         raise BenchmarkDirectoryError(
             f"'{path}' does not have the columns this version of skfocal writes "
