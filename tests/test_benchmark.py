@@ -3,6 +3,8 @@ run: test_benchmark_plan.py; faults: test_benchmark_faults.py)."""
 
 from __future__ import annotations
 
+import ast
+import graphlib
 import importlib.util
 import math
 import sys
@@ -15,6 +17,7 @@ from imblearn.pipeline import Pipeline
 from sklearn.metrics import average_precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV
 
+import skfocal.benchmark
 from skfocal import ImbalancedMLPClassifier
 from skfocal.benchmark import (
     DEFAULT_METHODS,
@@ -378,3 +381,43 @@ def test_early_stopping_rule_is_the_same_for_every_mlp_method(n_train, features)
         if isinstance(classifier, ImbalancedMLPClassifier):
             rules.add(classifier.early_stopping)
     assert rules == {n_train >= 10_000}
+
+
+def _benchmark_imports() -> dict[str, set[str]]:
+    """skfocal.benchmark module -> the skfocal.benchmark modules it imports.
+
+    Every import counts, including those inside functions and under
+    ``TYPE_CHECKING``.
+    """
+    folder = Path(skfocal.benchmark.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        name = f"skfocal.benchmark.{path.stem}".removesuffix(".__init__")
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                targets.add(node.module)
+                targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+        graph[name] = {t for t in targets if t.startswith("skfocal.benchmark.")}
+    return graph
+
+
+def test_benchmark_modules_import_in_one_direction():
+    graph = _benchmark_imports()
+    # The task unit is a leaf that both runners import; neither imports the
+    # other, and nothing imports a runner but the planner.
+    assert not graph["skfocal.benchmark._task"] & {
+        "skfocal.benchmark._local",
+        "skfocal.benchmark._dask",
+        "skfocal.benchmark._plan",
+    }
+    assert "skfocal.benchmark._task" in graph["skfocal.benchmark._local"]
+    assert "skfocal.benchmark._task" in graph["skfocal.benchmark._dask"]
+    assert "skfocal.benchmark._dask" not in graph["skfocal.benchmark._local"]
+    assert "skfocal.benchmark._local" not in graph["skfocal.benchmark._dask"]
+    # No cycle, through any import (the package __init__ aside).
+    modules = {m: t & set(graph) for m, t in graph.items() if m != "skfocal.benchmark"}
+    order = list(graphlib.TopologicalSorter(modules).static_order())
+    assert set(order) >= set(modules)
