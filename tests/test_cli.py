@@ -547,6 +547,23 @@ def test_rows_without_a_target_are_counted_on_the_console_and_in_the_config(
     assert config["datasets"]["churn"]["dropped_missing_target_rows"] == rows
 
 
+def test_a_table_with_missing_targets_says_what_was_dropped(
+    run_cli, data_csv, tmp_path
+):
+    frame = pd.read_csv(data_csv)
+    frame.loc[[5, 17], "label"] = None
+    table = tmp_path / "gaps.csv"
+    frame.to_csv(table, index=False)
+    code, _, err = run_cli(*_benchmark_args(table, tmp_path / "out"))
+    assert code == 0, err
+    assert "Dataset 'gaps': 2 row(s) dropped because the target is missing " in err
+    assert "(data rows 5, 17, counting from 0)" in err
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["datasets"]["gaps"]["dropped_missing_target"] == 2
+    results = read_results(tmp_path / "out" / "results.csv")
+    assert set(results["n_train"] + results["n_test"]) == {118}
+
+
 # ---------------------------------------------------------------------------
 # Start-up: no torch for --help
 # ---------------------------------------------------------------------------
