@@ -430,6 +430,30 @@ _HOLD_LOCK = (
 )
 
 
+@pytest.mark.slow
+def test_two_commands_started_at_once_on_one_directory(data_csv, tmp_path):
+    # Seen before the lock: both exited 0 with the rows of both seeds mixed.
+    output = tmp_path / "shared"
+    processes = [
+        _start([*_benchmark_args(data_csv, output), "--seed", str(seed)])
+        for seed in (0, 1)
+    ]
+    outcomes = [(p.wait(timeout=300), p.communicate()[1]) for p in processes]
+    codes = sorted(code for code, _ in outcomes)
+    assert codes == [0, 2], outcomes
+    refused = next(err for code, err in outcomes if code == 2)
+    assert refused.count("\n") == 1
+    assert "is in use by another skfocal benchmark" in refused or (
+        "another configuration (seed" in refused
+    )
+    winner = 0 if outcomes[0][0] == 0 else 1
+    config = json.loads((output / "config.json").read_text())
+    assert config["protocol"]["seed"] == winner
+    raw = pd.read_csv(output / "results.csv")
+    assert len(raw) == 4
+    assert not raw.duplicated(KEY_COLUMNS).any()
+
+
 def test_a_directory_in_use_is_refused_in_one_line(run_cli, data_csv, tmp_path):
     tmp_path.mkdir(exist_ok=True)
     holder = subprocess.Popen(

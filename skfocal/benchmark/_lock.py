@@ -24,6 +24,11 @@ from skfocal.benchmark._store import BenchmarkDirectoryError
 __all__ = ["LOCK_FILE", "DirectoryInUseError", "directory_lock"]
 
 LOCK_FILE = ".skfocal.lock"
+#: Seconds to wait for the lock before refusing. A command that is refused
+#: (another configuration) holds the lock for the milliseconds it takes to
+#: read ``config.json``; without a short wait, it could make the run that
+#: owns the directory fail between planning and running.
+LOCK_WAIT = 2.0
 
 
 class DirectoryInUseError(BenchmarkDirectoryError):
@@ -34,7 +39,8 @@ class DirectoryInUseError(BenchmarkDirectoryError):
 def directory_lock(output: str | os.PathLike) -> Iterator[None]:
     """Hold the lock of the benchmark directory ``output`` for the block.
 
-    Never waits: a directory in use is refused at once.
+    Waits at most :data:`LOCK_WAIT` seconds, then refuses: a directory in use
+    by a running benchmark is not waited for.
 
     Parameters
     ----------
@@ -59,7 +65,7 @@ def directory_lock(output: str | os.PathLike) -> Iterator[None]:
     ...
     skfocal.benchmark._lock.DirectoryInUseError: '...' is in use by another ...
     """
-    lock = FileLock(Path(output) / LOCK_FILE, timeout=0)
+    lock = FileLock(Path(output) / LOCK_FILE, timeout=LOCK_WAIT)
     try:
         lock.acquire()
     except Timeout:
