@@ -618,11 +618,6 @@ def test_the_cli_module_imports_nothing_heavy():
     assert result.stdout.strip() == "[]"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skfocal/__init__.py imports the estimators (torch, skorch) eagerly; "
-    "it needs a lazy module __getattr__ (coordinator)",
-)
 def test_import_skfocal_cli_does_not_import_torch():
     code = (
         "import sys, skfocal.cli\n"
