@@ -255,9 +255,19 @@ def _datasets(args: argparse.Namespace) -> int:
 
 
 def _split_names(text: str | None) -> list[str] | None:
+    """Comma-separated names; commas inside a variant's brackets stay."""
     if text is None:
         return None
-    return [item.strip() for item in text.split(",") if item.strip()]
+    names, current, depth = [], [], 0
+    for char in text:
+        depth += {"[": 1, "(": 1, "]": -1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            names.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    names.append("".join(current))
+    return [name.strip() for name in names if name.strip()]
 
 
 def _chosen_methods(args: argparse.Namespace) -> list[str]:

@@ -12,6 +12,7 @@ no imputation, categorical columns as native categories
 
 from __future__ import annotations
 
+import ast
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ __all__ = [
     "ClampedNeighborsSampler",
     "MethodSpec",
     "make_method",
+    "parse_method",
 ]
 
 # The one architecture and training budget of every MLP method.
@@ -387,6 +389,90 @@ def _tuning_scorer():
     },
     prefer_skip_nested_validation=True,
 )
+def _literal(text: str) -> typing.Any:
+    """A variant's value: a Python literal if it reads as one, else a string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_method(name: str) -> tuple[str, dict[str, typing.Any]]:
+    """Split a method name into a method of :data:`METHODS` and overrides.
+
+    A variant names estimator parameters of the method's classifier in
+    brackets, ``focal[threshold=prior,calibration=temperature]``, so that a
+    benchmark can compare settings of one method (an ablation) under the
+    same folds. Values are Python literals (``0.5``, ``None``, ``(256, 256)``)
+    or else strings.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`METHODS`, optionally followed by ``[param=value,...]``.
+
+    Returns
+    -------
+    method : str
+        The key of :data:`METHODS`.
+    overrides : dict
+        Parameter name to value, in the order given.
+
+    Raises
+    ------
+    ValueError
+        If the method is unknown or the brackets do not parse.
+
+    Examples
+    --------
+    >>> from skfocal.benchmark._methods import parse_method
+    >>> parse_method("focal[threshold=prior,hidden_layer_sizes=(256, 256)]")
+    ('focal', {'threshold': 'prior', 'hidden_layer_sizes': (256, 256)})
+    >>> parse_method("lightgbm")
+    ('lightgbm', {})
+    """
+    base, bracket, rest = name.partition("[")
+    base = base.strip()
+    if base not in METHODS:
+        raise ValueError(f"Unknown method {name!r}. Available: {', '.join(METHODS)}")
+    if not bracket:
+        return base, {}
+    if not rest.endswith("]"):
+        raise ValueError(
+            f"Method variant {name!r} must end with ']', as in "
+            f"'{base}[param=value,...]'."
+        )
+    overrides: dict[str, typing.Any] = {}
+    items, current, depth = [], "", 0
+    for char in rest[:-1]:
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(current)
+            current = ""
+        else:
+            current += char
+    items.append(current)
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip().isidentifier():
+            raise ValueError(
+                f"Method variant {name!r}: {item.strip()!r} is not 'param=value'."
+            )
+        overrides[key.strip()] = _literal(value.strip())
+    return base, overrides
+
+
+def _override(classifier, name: str, overrides: dict[str, typing.Any]) -> None:
+    valid = classifier.get_params(deep=False)
+    unknown = [key for key in overrides if key not in valid]
+    if unknown:
+        raise ValueError(
+            f"Method variant {name!r}: {type(classifier).__name__} has no "
+            f"parameter {', '.join(map(repr, unknown))}."
+        )
+    classifier.set_params(**overrides)
+
+
 def make_method(
     name: str,
     X: pd.DataFrame,
@@ -401,7 +487,8 @@ def make_method(
     Parameters
     ----------
     name : str
-        A key of :data:`METHODS`.
+        A key of :data:`METHODS`, or a variant of one that sets parameters
+        of its classifier (:func:`parse_method`).
     X : pandas.DataFrame
         The features; only column names and dtypes are used, to build the
         preprocessor (:func:`skfocal.datasets.make_preprocessor`).
@@ -438,9 +525,8 @@ def make_method(
     >>> pipeline.named_steps["classifier"].max_epochs
     10
     """
-    if name not in METHODS:
-        raise ValueError(f"Unknown method {name!r}. Available: {', '.join(METHODS)}")
-    spec = METHODS[name]
+    base, overrides = parse_method(name)
+    spec = METHODS[base]
     rows = len(X) if n_train is None else n_train
     mlp_params = {
         **MLP_DEFAULTS,
@@ -448,6 +534,8 @@ def make_method(
         "early_stopping": rows >= EARLY_STOPPING_MIN_ROWS,
     }
     sampler, classifier = spec.build(random_state, mlp_params)
+    if overrides:
+        _override(classifier, name, overrides)
     steps = [("preprocessor", spec.preprocessor(X))]
     if sampler is not None:
         steps.append(("sampler", sampler))

@@ -30,7 +30,7 @@ from skfocal.benchmark._dask import DEFAULT_WORKER_TIMEOUT, run_on_cluster
 from skfocal.benchmark._interrupt import InterruptGuard
 from skfocal.benchmark._local import run_locally
 from skfocal.benchmark._lock import directory_lock
-from skfocal.benchmark._methods import DEFAULT_METHODS, METHODS
+from skfocal.benchmark._methods import DEFAULT_METHODS, METHODS, parse_method
 from skfocal.benchmark._store import (
     KEY_COLUMNS,
     PREDICTION_COLUMNS,
@@ -79,7 +79,10 @@ def _resolve_sources(datasets: Sequence[DatasetSource] | str) -> list[DatasetSou
 
 
 def _check_methods(methods: Sequence[str]) -> list[str]:
-    unknown = [name for name in methods if name not in METHODS]
+    for name in methods:
+        if "[" in name:
+            parse_method(name)  # a variant, 'focal[threshold=prior]'
+    unknown = [name for name in methods if name not in METHODS and "[" not in name]
     if unknown:
         raise ValueError(
             f"Unknown method(s) {', '.join(map(repr, unknown))}. "
