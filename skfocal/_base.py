@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import threading
 import typing
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,16 +33,35 @@ from skfocal._checks import (
     validate_features,
 )
 from skfocal._data import SparseRows, TabularDataset
-from skfocal._inference import predict_chunks
-from skfocal._loss_specs import LossSpec, resolve_class_weight
-from skfocal._module import ACTIVATIONS, MLP, torch_threads
+from skfocal._decision import METRICS
+from skfocal._fit_backbone import (
+    BACKBONE_CONSTRAINTS,
+    backbone_module,
+    fit_input_statistics,
+    uses_backbone,
+)
+from skfocal._fitted_decision import (
+    CALIBRATIONS,
+    DRW_BETA,
+    ValidationScores,
+    check_decision_parameters,
+    class_totals,
+    fit_logit_transform,
+    fit_threshold_rule,
+    prior_from_totals,
+)
+from skfocal._inference import LogitTransform, host_features, predict_chunks
+from skfocal._loss_specs import LossSpec, get_loss_spec, resolve_class_weight
+from skfocal._module import ACTIVATIONS, torch_threads
 from skfocal._net import (
     check_callbacks,
     forget_validation_data,
     make_net,
     training_callbacks,
     update_net,
+    validation_diagnostics,
 )
+from skfocal.losses import class_weights
 
 __all__ = ["ALPHA_CONSTRAINT", "BaseImbalancedMLP"]
 
@@ -75,6 +95,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        **BACKBONE_CONSTRAINTS,
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -88,6 +109,13 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        "threshold": [
+            None,
+            Interval(Real, 0, 1, closed="neither"),
+            StrOptions({"prior", "auto"}),
+        ],
+        "threshold_metric": [StrOptions(set(METRICS))],
+        "calibration": [None, StrOptions(set(CALIBRATIONS))],
         "alpha": ALPHA_CONSTRAINT,
         "beta": [Interval(Real, 0, 1, closed="left")],
     }
@@ -103,22 +131,43 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
     def _get_loss_spec(self) -> LossSpec:
         raise NotImplementedError
 
+    def _checked_loss_spec(self, name: str) -> LossSpec:
+        """The spec of loss ``name``, after checks that depend on ``y``.
+
+        Called once ``classes_`` is known and before any training, so that a
+        parameter the data cannot use fails before the epochs are spent.
+        """
+        spec = get_loss_spec(name)
+        if hasattr(self, "classes_"):
+            owner, n_classes = type(self).__name__, len(self.classes_)
+            spec.check_parameters(self.get_params(deep=False), n_classes, owner)
+            check_decision_parameters(
+                self.threshold,
+                self.threshold_metric,
+                self.calibration,
+                n_classes,
+                owner,
+            )
+        return spec
+
     def _build_module(self, n_features: int, n_classes: int) -> tuple[type, dict]:
         """The network class and its keyword arguments, from the parameters.
 
-        The one place where estimator parameters become the network: new
-        backbone parameters plug in here. The module returns logits of shape
-        ``(N,)`` (binary) or ``(N, C)``, or, with an attribute
+        The one place where estimator parameters become the network
+        (:func:`skfocal._fit_backbone.backbone_module`); what it learns from
+        the training rows is added in ``fit``. The module returns logits of
+        shape ``(N,)`` (binary) or ``(N, C)``, or, with an attribute
         ``n_members = k > 1``, ``(N, k)`` or ``(N, k, C)``
         (:mod:`skfocal._ensemble`).
         """
-        return MLP, {
+        architecture = {
             "n_features": n_features,
             "n_outputs": 1 if n_classes == 2 else n_classes,
             "hidden_layer_sizes": hidden_layer_sizes(self.hidden_layer_sizes),
             "activation": self.activation,
             "dropout": self.dropout,
         }
+        return backbone_module(self.get_params(deep=False), architecture)
 
     # ------------------------------------------------------------------
     # Loss and class weights
@@ -126,7 +175,8 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
     def _class_weight(
         self, spec: LossSpec, y_encoded: np.ndarray, sample_weight
     ) -> np.ndarray | None:
-        if not spec.takes_alpha:
+        if not spec.takes_alpha or getattr(self, "drw", False) is not False:
+            # Deferred re-weighting starts unweighted (_deferred_reweighting).
             return None
         alpha = self.alpha if self.alpha is not None else spec.default_alpha
         return resolve_class_weight(
@@ -137,6 +187,56 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             beta=self.beta,
             owner=type(self).__name__,
         )
+
+    def _deferred_reweighting(
+        self, spec: LossSpec, y_encoded, sample_weight
+    ) -> tuple[int, list[float]] | None:
+        """``(epoch, class weights)`` of the ``drw`` switch, or None.
+
+        The late weights are those of ``alpha`` (or the loss's default);
+        without either, the effective-number weights of Cao et al. (2019),
+        ``beta=0.9999``.
+        """
+        drw = getattr(self, "drw", False)
+        self._late_class_weight = None
+        if drw is False:
+            return None
+        alpha = self.alpha if self.alpha is not None else spec.default_alpha
+        if alpha is None:
+            weights = class_weights(
+                y_encoded,
+                method="effective",
+                beta=DRW_BETA,
+                n_classes=len(self.classes_),
+                sample_weight=sample_weight,
+            ).numpy()
+        else:
+            weights = resolve_class_weight(
+                alpha,
+                classes=self.classes_,
+                y_encoded=y_encoded,
+                sample_weight=sample_weight,
+                beta=self.beta,
+                owner=type(self).__name__,
+            )
+        self._late_class_weight = weights
+        fraction = 0.8 if drw is True else float(drw)
+        return round(fraction * self.max_epochs), weights.tolist()
+
+    def _weights_to_undo(self, weights: np.ndarray | None) -> np.ndarray | None:
+        """The class weights the prior correction divides out, if it can."""
+        if weights is None or self.calibration is None or np.all(weights > 0):
+            return weights
+        warnings.warn(
+            f"calibration={self.calibration!r} of {type(self).__name__} divides "
+            f"the probabilities by the class weights, but the weights "
+            f"{weights.tolist()!r} include 0 (a class the loss ignored): they "
+            "are left in the probabilities. Give every class a positive weight "
+            "or set calibration=None.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return None
 
     def _criterion(self, spec: LossSpec, class_weight, y_encoded, sample_weight):
         kwargs = spec.criterion_kwargs(
@@ -151,8 +251,10 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
     def _loss_state(self, spec: LossSpec) -> tuple:
         """What the criterion was built from; a change rebuilds it."""
         params = self.get_params(deep=False)
-        names = (*spec.params, "alpha", "beta")
-        return spec.name, copy.deepcopy({name: params[name] for name in names})
+        names = (*spec.params, "alpha", "beta", "drw")
+        return spec.name, copy.deepcopy(
+            {name: params[name] for name in names if name in params}
+        )
 
     # ------------------------------------------------------------------
     # Data
@@ -297,6 +399,12 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             train_data, valid_data = self._train_valid_split(dataset, y_encoded, seed)
         else:
             train_data, valid_data = dataset, None
+        # Input statistics and bins come from the training rows only.
+        fitted_inputs = (
+            {}
+            if continue_training
+            else fit_input_statistics(module_params, train_data.features, seed)
+        )
         callbacks = training_callbacks(
             # Copies, so that fitting never mutates the estimator's parameters.
             copy.deepcopy(self.callbacks or []),
@@ -304,6 +412,10 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
             binary=n_classes == 2,
             has_validation=valid_data is not None,
+            drw=self._deferred_reweighting(spec, y_encoded, sample_weight),
+            lr_schedule=self.lr_schedule,
+            max_epochs=self.max_epochs,
+            validation_metric=self.validation_metric,
         )
         training = {
             "lr": self.lr,
@@ -341,7 +453,8 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 class_weight = self._class_weight(spec, y_encoded, sample_weight)
                 self.net_ = make_net(
                     module=module,
-                    module_params=module_params,
+                    module_params={**module_params, **fitted_inputs},
+                    decay_exempt=uses_backbone(self.get_params(deep=False)),
                     criterion=self._criterion(
                         spec, class_weight, y_encoded, sample_weight
                     ),
@@ -365,9 +478,19 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 f"Training was interrupted after {outcome.epochs_run} of "
                 f"{requested} epochs."
             )
-        self._fit_after_training(valid_data)
+        self._fit_after_training(
+            valid_data,
+            y_encoded=y_encoded,
+            sample_weight=sample_weight,
+            from_partial_fit=epochs is not None,
+        )
         self.n_iter_ = len(self.net_.history)
         self.loss_curve_ = list(self.net_.history[:, "train_loss"])
+        (
+            self.validation_scores_,
+            self.best_epoch_,
+            self.best_validation_score_,
+        ) = validation_diagnostics(self.net_, self.validation_metric)
         return self
 
     def _needs_validation_split(self) -> bool:
@@ -376,14 +499,78 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         What is fitted on held-out rows after training (a tuned threshold, a
         temperature) needs them even when early stopping is off.
         """
-        return False
+        return self.threshold == "auto" or self.calibration == "temperature"
 
-    def _fit_after_training(self, validation_data: TabularDataset | None) -> None:
-        """Fit what is learned after training, from the validation split.
+    def _fit_after_training(
+        self,
+        validation_data: TabularDataset | None,
+        *,
+        y_encoded: np.ndarray,
+        sample_weight: np.ndarray | None,
+        from_partial_fit: bool,
+    ) -> None:
+        """Fit the calibration and the decision rule after training.
 
         ``validation_data`` is ``None`` when ``fit`` held out no rows (and
-        always for ``partial_fit``). Nothing to do by default.
+        always for ``partial_fit``). ``class_prior_`` counts the rows of this
+        ``fit`` (validation rows included), or of every ``partial_fit`` call
+        so far; ``class_weight_`` becomes the weights the loss ended with
+        (those of the ``drw`` switch once it happened).
         """
+        spec, params = self._get_loss_spec(), self.get_params(deep=False)
+        owner, n_classes = type(self).__name__, len(self.classes_)
+        totals = class_totals(y_encoded, n_classes, sample_weight)
+        if from_partial_fit and hasattr(self, "_class_totals"):
+            totals = totals + self._class_totals
+        self._class_totals = totals
+        self.class_prior_ = totals / totals.sum()
+        prior = prior_from_totals(totals)
+        criterion = self.net_.criterion_
+        weight = getattr(criterion, "class_weight", None)
+        if weight is not None:
+            # The loss holds float32 weights; report the float64 ones they are.
+            weight = weight.detach().cpu().double().numpy()
+            for exact in (
+                self.class_weight_,
+                getattr(self, "_late_class_weight", None),
+            ):
+                if exact is not None and np.allclose(exact, weight, rtol=1e-6):
+                    weight = np.asarray(exact, dtype=np.float64)
+                    break
+        self._set_class_weight(weight)
+        member_scale = spec.member_scale(params)
+        validation = None
+        if validation_data is not None and self._needs_validation_split():
+            logits = self._predict_rows(
+                host_features(validation_data.features),
+                "decision",
+                LogitTransform(member_scale=member_scale),
+            )
+            target = validation_data.target.cpu().numpy().astype(np.int64)
+            weights = validation_data.sample_weight
+            weights = None if weights is None else weights.cpu().double().numpy()
+            validation = ValidationScores(logits, target, weights)
+        # The logit-adjusted loss's own prior, so that its correction is exact.
+        loss_prior = getattr(criterion, "class_prior", prior)
+        self._logit_transform = fit_logit_transform(
+            self.calibration,
+            member_scale=member_scale,
+            log_class_weight=spec.log_class_weight(
+                params, self._weights_to_undo(weight), loss_prior
+            ),
+            validation=validation,
+            owner=owner,
+        )
+        self.temperature_ = self._logit_transform.temperature
+        self.threshold_ = fit_threshold_rule(
+            self.threshold,
+            self.threshold_metric,
+            n_classes=n_classes,
+            class_prior=prior,
+            transform=self._logit_transform,
+            validation=validation,
+            owner=owner,
+        )
 
     def _set_class_weight(self, class_weight) -> None:
         self.class_weight_ = (
@@ -401,7 +588,8 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
     def _check_same_network(self, module, module_params) -> None:
         fitted_module, fitted_params = self._fitted_module
         changed = [
-            name
+            # The network's name for ensemble_size is TabM's k.
+            "ensemble_size" if name == "k" else name
             for name in sorted(set(module_params) | set(fitted_params))
             if not _same(module_params.get(name), fitted_params.get(name))
         ]
@@ -488,6 +676,9 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
     def _predict(self, X, output: str) -> np.ndarray:
         check_is_fitted(self, "net_")
         X = validate_features(self, X, reset=False, training=False)
+        return self._predict_rows(X, output, self._logit_transform)
+
+    def _predict_rows(self, X, output: str, transform: LogitTransform) -> np.ndarray:
         with torch_threads(self.n_threads):
             return predict_chunks(
                 self.net_.module_,
@@ -495,10 +686,16 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 device=torch.device(self.net_.device),
                 n_classes=len(self.classes_),
                 output=output,
+                transform=transform,
             )
 
     def decision_function(self, X) -> np.ndarray:
-        """Decision scores: the network's logits.
+        """Decision scores: the calibrated logits of :meth:`predict_proba`.
+
+        The network's logits, times the loss's output scale (LDAM's
+        ``scale``), then divided by ``temperature_`` and shifted by the prior
+        correction when ``calibration`` asks for it; the sigmoid or softmax
+        of these scores is :meth:`predict_proba`.
 
         Parameters
         ----------
@@ -510,12 +707,16 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             For binary problems the logit of ``classes_[1]``. For a network
             of several members, the logit (binary) or log (multi-class) of
-            the members' averaged probabilities.
+            the members' averaged probabilities, before calibration.
         """
         return self._predict(X, "decision")
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (sigmoid or softmax of the logits).
+        """Class probabilities, calibrated as ``calibration`` says.
+
+        The sigmoid or softmax of :meth:`decision_function`: with
+        ``calibration="prior"`` (the default) the posterior of the training
+        data, the class weights divided out.
 
         Parameters
         ----------
@@ -545,7 +746,11 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         return self._predict(X, "log_proba")
 
     def predict(self, X) -> np.ndarray:
-        """Predicted class labels (the most probable class).
+        """Predicted class labels: ``threshold_`` applied to :meth:`predict_proba`.
+
+        With ``threshold=None`` the most probable class (ties to the first of
+        ``classes_``); otherwise the fitted rule, so that ``predict`` always
+        agrees with :meth:`predict_proba`.
 
         Parameters
         ----------
@@ -557,10 +762,8 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        scores = self._predict(X, "decision")
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(np.int64)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        proba = self._predict(X, "proba")
+        return self.classes_[self.threshold_.predict(proba)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

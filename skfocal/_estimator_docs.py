@@ -2,7 +2,55 @@
 
 from __future__ import annotations
 
+from skfocal import _fit_backbone as backbone
+
 __all__ = ["estimator_docstring"]
+
+# The backbone switches; their defaults come from skfocal._fit_backbone, so a
+# new default changes the signatures and this text together.
+BACKBONE_PARAMETERS = f"""\
+    input_transform : {{"none", "standard", "robust_smooth_clip"}}, \
+default="{backbone.DEFAULT_INPUT_TRANSFORM}"
+        Numeric-input transform, fitted in ``fit`` on the training rows only
+        (never on the validation split) and applied by the network to every
+        batch, in ``fit`` and ``predict``: ``"standard"`` subtracts the mean
+        and divides by the standard deviation; ``"robust_smooth_clip"`` is
+        RealMLP's ``x_s = (x - median) / IQR`` followed by
+        ``x_s / sqrt(1 + (x_s / 3) ** 2)`` (Holzmüller et al. 2024), robust to
+        outliers and heavy tails. Sparse input is scaled, not centred.
+        ``warm_start`` and ``partial_fit`` keep the statistics (and the
+        embedding's bins) of the first fit.
+    embedding : {{"none", "periodic", "piecewise_linear"}}, \
+default="{backbone.DEFAULT_EMBEDDING}"
+        Numerical embedding of every feature before the MLP (Gorishniy et
+        al. 2022, the ``rtdl_num_embeddings`` package): ``"periodic"``,
+        RealMLP's PBLD embedding (4 values per feature);
+        ``"piecewise_linear"``, 16 values per feature over 48 quantile bins
+        of the (transformed) training rows.
+    feature_scaling : bool, default={backbone.DEFAULT_FEATURE_SCALING}
+        A learnable per-feature scale in front of the first layer (RealMLP),
+        initialised at one.
+    ensemble_size : int, default={backbone.DEFAULT_ENSEMBLE_SIZE}
+        Number of TabM members (Gorishniy et al. 2025, the ``tabm``
+        package): ``k`` MLPs sharing their hidden weights
+        (BatchEnsemble), trained in one pass on the mean of their losses;
+        predictions average their probabilities. 1 is a plain MLP.
+    lr_schedule : {{"constant", "cosine", "flat_cosine"}}, \
+default="{backbone.DEFAULT_LR_SCHEDULE}"
+        Learning-rate schedule over ``max_epochs``, stepped once per epoch:
+        ``"cosine"`` decays ``lr`` by ``(1 + cos(pi t)) / 2`` with ``t`` the
+        share of ``max_epochs`` done; ``"flat_cosine"`` keeps ``lr`` for the
+        first half, then decays it the same way over the second (RealMLP).
+        Each ``fit`` (also under ``warm_start``) runs its own schedule;
+        ``partial_fit`` trains at ``lr``.
+    validation_metric : {{"loss", "average_precision"}}, \
+default="{backbone.DEFAULT_VALIDATION_METRIC}"
+        What the validation split scores after every epoch
+        (``validation_scores_``), what early stopping monitors and what
+        chooses the epoch whose weights are restored: the class-weighted
+        validation cross-entropy, or the average precision (of
+        ``classes_[1]``; for several classes the macro average of the
+        one-vs-rest average precisions), which suits imbalanced data."""
 
 ALPHA_PARAMETER = """\
     alpha : None, float, array-like, dict, "balanced" or "effective", \
@@ -20,13 +68,15 @@ BETA_PARAMETER = """\
         Parameter of ``alpha="effective"``, ``(1 - beta) / (1 - beta**count)``,
         in [0, 1)."""
 
-TRAINING_PARAMETERS = """\
+NETWORK_PARAMETERS = """\
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Width of each hidden layer of the MLP.
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         Non-linearity after each hidden layer.
     dropout : float, default=0.0
-        Dropout probability after each hidden layer, in [0, 1).
+        Dropout probability after each hidden layer, in [0, 1)."""
+
+TRAINING_PARAMETERS = """\
     lr : float, default=1e-3
         Learning rate of Adam.
     max_epochs : int, default=100
@@ -34,7 +84,9 @@ TRAINING_PARAMETERS = """\
     batch_size : int, default=256
         Rows per optimisation step.
     weight_decay : float, default=0.0
-        L2 penalty of Adam.
+        L2 penalty of Adam. When any of ``input_transform``, ``embedding``,
+        ``feature_scaling`` or ``ensemble_size`` is switched on, biases,
+        embeddings and the feature scale are exempt.
     early_stopping : bool or "auto", default="auto"
         Hold out a stratified ``validation_fraction`` of the training data,
         stop when the validation loss has not improved for
@@ -74,6 +126,35 @@ TRAINING_PARAMETERS = """\
         :class:`skorch.callbacks.EarlyStopping` among them ends training
         normally."""
 
+DECISION_PARAMETERS = """\
+    threshold : None, float, "prior" or "auto", default=None
+        The decision rule of :meth:`predict`, applied to
+        :meth:`predict_proba` (``threshold_``). ``None``: the most probable
+        class. A float in (0, 1), binary only: ``classes_[1]`` when its
+        probability is at least that. ``"prior"``: ``p_1 >= pi_1``
+        (binary), ``argmax_c p_c / pi_c`` (multi-class), with ``pi`` the
+        training class frequencies (``class_prior_``): the rule that
+        minimises the balanced error when the probabilities are calibrated.
+        ``"auto"``: tuned for ``threshold_metric`` on a validation split of
+        ``validation_fraction`` held out from training (as early stopping
+        does); ``partial_fit`` has no such split and uses ``"prior"``, with a
+        warning.
+    threshold_metric : {"balanced_accuracy", "f1", "geometric_mean", "mcc"}, \
+default="balanced_accuracy"
+        What ``threshold="auto"`` maximises: the mean per-class recall, the
+        F1 of ``classes_[1]`` (macro F1 for several classes), the geometric
+        mean of the recalls, or the Matthews correlation.
+    calibration : None, "prior" or "temperature", default="prior"
+        What :meth:`predict_proba` returns. ``None``: the network's
+        probabilities as trained (for a class-weighted loss, inflated
+        towards the weighted classes). ``"prior"``: the class weights
+        divided out, ``p(c|x) ∝ p_w(c|x) / w_c`` (for the logit-adjusted
+        loss, ``softmax(z + tau log pi)``): the posterior of the training
+        data, exact for weighted cross-entropy, approximate for the other
+        losses; nothing changes for an unweighted loss. ``"temperature"``:
+        a temperature fitted on a held-out validation split (as for
+        ``threshold="auto"``), then the prior correction."""
+
 ATTRIBUTES = """\
     Attributes
     ----------
@@ -84,14 +165,37 @@ ATTRIBUTES = """\
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``X``; only defined when they are strings.
     class_weight_ : ndarray of shape (n_classes,)
-        The per-class weights that ``alpha`` resolved to (ones when unweighted).
+        The per-class weights of the loss at the end of training: those
+        ``alpha`` resolved to (ones when unweighted), or the late weights of
+        deferred re-weighting once it switched them on.
+    class_prior_ : ndarray of shape (n_classes,)
+        Class frequencies of the training data (sums of sample weights),
+        over the rows of ``fit`` or of every ``partial_fit`` call so far.
+    threshold_ : ThresholdRule
+        The fitted decision rule: ``kind`` (``"argmax"``, ``"threshold"`` or
+        ``"logit_adjustment"``, i.e. ``argmax_c p_c / pi_c ** value``),
+        ``value``, the ``class_prior``, and for ``threshold="auto"`` the
+        ``metric`` and its validation ``score``. ``threshold_.predict(proba)``
+        gives class indices into ``classes_``.
+    temperature_ : float
+        The temperature of ``calibration="temperature"`` (1.0 otherwise).
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is the torch MLP and
         ``net_.history`` the per-epoch log.
     n_iter_ : int
         Number of epochs trained.
     loss_curve_ : list of float
-        Training loss at the end of each epoch."""
+        Training loss at the end of each epoch.
+    validation_scores_ : list of float or None
+        The ``validation_metric`` on the validation split after each epoch,
+        aligned with ``loss_curve_`` (``nan`` for epochs of ``partial_fit``);
+        ``None`` when the last fit held out no validation split.
+    best_epoch_ : int or None
+        The epoch (1-based, an index into ``validation_scores_``) whose
+        weights the network has: the best one that early stopping restored,
+        else the last. ``None`` without a validation split.
+    best_validation_score_ : float or None
+        ``validation_scores_[best_epoch_ - 1]``."""
 
 DEFAULTS_NOTE = """\
     The defaults train a (64, 64) ReLU MLP with Adam at ``lr=1e-3`` in
@@ -100,7 +204,8 @@ DEFAULTS_NOTE = """\
     ``MLPClassifier``. Above 10,000 rows early stopping on a validation split
     (``early_stopping="auto"``) ends training once the validation loss stops
     improving, so large tables do not pay for epochs that no longer help.
-    Scale the features (e.g. ``StandardScaler``) as for any neural network.
+    Scale the features (``input_transform``, or e.g. ``StandardScaler``) as
+    for any neural network.
     Sparse ``X`` (CSR/CSC, e.g. from ``OneHotEncoder``) stays sparse; each
     batch is made dense on the training device."""
 
@@ -140,7 +245,10 @@ def estimator_docstring(
     Parameters
     ----------
 {own_parameters}
+{NETWORK_PARAMETERS}
+{BACKBONE_PARAMETERS}
 {TRAINING_PARAMETERS}
+{DECISION_PARAMETERS}
 
 {ATTRIBUTES}
 

@@ -5,18 +5,27 @@ single output array allocated up front, and the input buffers are reused
 from chunk to chunk, so the memory beyond the output stays bounded by the
 chunk size, whatever the number of rows (allocators otherwise retain the
 per-chunk blocks: about 480 bytes per row at 5M x 50).
+
+A :class:`LogitTransform` maps the network's logits to the model's scores
+on the way out: the loss's output scale (per ensemble member, before the
+members' probabilities are averaged), then the calibration (temperature
+and prior correction) of the averaged prediction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 
 from skfocal._checks import float32_rows
+from skfocal._data import SparseRows
 from skfocal._ensemble import ensemble_log_probabilities, ensemble_logits, n_members
 
-__all__ = ["OUTPUTS", "predict_chunks"]
+__all__ = ["OUTPUTS", "LogitTransform", "host_features", "predict_chunks"]
 
 # Rows per forward pass: large enough to amortise Python overhead, small
 # enough to keep the activations of (64, 64) MLPs in cache or memory.
@@ -44,6 +53,89 @@ def _log_proba(logits: Tensor, members: int) -> Tensor:
 OUTPUTS = {"decision": _decision, "proba": _proba, "log_proba": _log_proba}
 
 
+@dataclass(frozen=True)
+class LogitTransform:
+    r"""How network logits become the model's calibrated logits.
+
+    With member logits :math:`z_k`, the scores are
+    :math:`\tilde z = e(s\, z_1, \dots, s\, z_k) / T - b`, where :math:`e`
+    is the ensemble's decision score (:func:`~skfocal._ensemble.
+    ensemble_logits`; the identity for one member), :math:`s` the loss's
+    output scale, :math:`T` the temperature and :math:`b` the prior
+    correction (the log class weights, :math:`\log(w_1 / w_0)` for a binary
+    problem). Probabilities are the sigmoid or softmax of :math:`\tilde z`.
+
+    Parameters
+    ----------
+    member_scale : float, default=1.0
+        :math:`s`: LDAM trains ``scale * z``, so its probabilities are those
+        of ``scale * z``.
+    temperature : float, default=1.0
+        :math:`T > 0`.
+    shift : tuple of float, default=()
+        :math:`b`: one number (binary) or one per class; empty for none.
+
+    Examples
+    --------
+    >>> from skfocal._inference import LogitTransform
+    >>> LogitTransform().is_identity
+    True
+    >>> LogitTransform(shift=(0.5,)).calibrates
+    True
+    """
+
+    member_scale: float = 1.0
+    temperature: float = 1.0
+    shift: tuple[float, ...] = ()
+
+    @property
+    def calibrates(self) -> bool:
+        """A temperature or a shift applies to the averaged prediction."""
+        return self.temperature != 1.0 or any(value != 0.0 for value in self.shift)
+
+    @property
+    def is_identity(self) -> bool:
+        """The network's logits are the model's scores."""
+        return self.member_scale == 1.0 and not self.calibrates
+
+    def apply(self, logits: Tensor, members: int, output: str) -> Tensor:
+        """The ``output`` of one chunk of float64 member logits."""
+        if self.member_scale != 1.0:
+            logits = logits * self.member_scale
+        if self.calibrates:
+            # One affine map of the averaged prediction, not of each member.
+            scores = ensemble_logits(logits, members) / self.temperature
+            shift = torch.tensor(self.shift, dtype=scores.dtype)
+            logits = scores - (shift[0] if scores.ndim == 1 else shift)
+            members = 1
+        return OUTPUTS[output](logits, members)
+
+
+def host_features(features: Tensor | SparseRows):
+    """Training features held on a device, as an array :func:`predict_chunks` takes.
+
+    Dense tensors become a float32 ndarray, :class:`~skfocal._data.SparseRows`
+    a scipy CSR matrix (both on the host).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfocal._inference import host_features
+    >>> host_features(torch.ones(2, 3)).shape
+    (2, 3)
+    """
+    if isinstance(features, SparseRows):
+        return sp.csr_matrix(
+            (
+                features.values.cpu().numpy(),
+                features.columns.cpu().numpy(),
+                features.row_pointers.cpu().numpy(),
+            ),
+            shape=features.shape,
+        )
+    return features.detach().cpu().numpy()
+
+
 def predict_chunks(
     module: nn.Module,
     X,
@@ -51,6 +143,7 @@ def predict_chunks(
     device: torch.device,
     n_classes: int,
     output: str,
+    transform: LogitTransform | None = None,
 ) -> np.ndarray:
     """Scores of ``module`` on ``X``, one chunk of rows at a time.
 
@@ -67,6 +160,8 @@ def predict_chunks(
     output : {"decision", "proba", "log_proba"}
         Decision scores (``(n_samples,)`` for binary problems), class
         probabilities or their logarithms (``(n_samples, n_classes)``).
+    transform : LogitTransform or None, default=None
+        Output scale and calibration; ``None`` uses the logits as they are.
 
     Returns
     -------
@@ -95,7 +190,7 @@ def predict_chunks(
         for name, value in module.state_dict().items()
     }
     members = n_members(module)
-    transform = OUTPUTS[output]
+    transform = transform or LogitTransform()
     n_samples = X.shape[0]
     binary = n_classes == 2
     shape = (n_samples,) if output == "decision" and binary else (n_samples, n_classes)
@@ -115,7 +210,7 @@ def predict_chunks(
                 logits = torch.func.functional_call(module, parameters, (block,))
                 # Probabilities in float64 on the host, so rows sum to 1.
                 logits = logits.to(device="cpu", dtype=torch.float64)
-                result_view[start:stop] = transform(logits, members)
+                result_view[start:stop] = transform.apply(logits, members, output)
     finally:
         module.train(was_training)
     return result

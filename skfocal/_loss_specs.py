@@ -22,9 +22,13 @@ import numpy as np
 from torch import nn
 
 from skfocal.losses import (
+    AsymmetricLoss,
     BalancedCrossEntropyLoss,
     FocalLoss,
     GHMCLoss,
+    LDAMLoss,
+    LogitAdjustedLoss,
+    Poly1Loss,
     class_counts,
     class_prior,
     class_weights,
@@ -64,6 +68,19 @@ class LossSpec:
         weights of the training labels).
     class_prior : bool, default=False
         The criterion takes ``class_prior`` (class frequencies).
+    binary_only : bool, default=False
+        The loss is defined for binary problems only (one logit).
+    adaptive_gamma : bool, default=False
+        The criterion accepts ``gamma="adaptive"`` (FLSD-53).
+    logit_scale : str or None, default=None
+        Name of the estimator parameter that multiplies the logits inside the
+        loss (LDAM's ``scale``): the model's probabilities are those of
+        ``logit_scale * z``, per ensemble member.
+    prior_exponent : str or None, default=None
+        Name of the estimator parameter ``tau`` of a loss whose raw softmax
+        is the posterior divided by ``prior ** tau`` (the logit-adjusted
+        loss): the prior correction multiplies it back (see
+        :meth:`log_class_weight`).
 
     Examples
     --------
@@ -79,6 +96,110 @@ class LossSpec:
     default_alpha: object = None
     class_counts: bool = False
     class_prior: bool = False
+    binary_only: bool = False
+    adaptive_gamma: bool = False
+    logit_scale: str | None = None
+    prior_exponent: str | None = None
+
+    def check_parameters(
+        self, params: Mapping[str, object], n_classes: int, owner: str
+    ) -> None:
+        """Raise a clear error for parameters this loss cannot use.
+
+        Parameters
+        ----------
+        params : mapping
+            The estimator's parameters (``get_params()``).
+        n_classes : int
+            Number of classes of ``y``.
+        owner : str
+            The estimator's class name, for the messages.
+
+        Examples
+        --------
+        >>> from skfocal._loss_specs import get_loss_spec
+        >>> get_loss_spec("asymmetric").check_parameters({}, 3, "Clf")
+        Traceback (most recent call last):
+        ...
+        ValueError: loss='asymmetric' of Clf is defined for binary problems ...
+        """
+        if self.binary_only and n_classes != 2:
+            raise ValueError(
+                f"loss={self.name!r} of {owner} is defined for binary problems "
+                f"only; y has {n_classes} classes. Use loss='focal', 'poly' or "
+                "'logit_adjusted' for multi-class problems."
+            )
+        if (
+            params.get("gamma") == "adaptive"
+            and not self.adaptive_gamma
+            and ("gamma" in self.params)
+        ):
+            raise ValueError(
+                f"gamma='adaptive' (FLSD-53) is defined for loss='focal' only; "
+                f"{owner} has loss={self.name!r}. Pass a float gamma >= 0."
+            )
+        if params.get("drw", False) is not False and not self.takes_alpha:
+            raise ValueError(
+                f"drw={params['drw']!r} re-weights the classes late in training, "
+                f"but loss={self.name!r} of {owner} takes no class weights. Use "
+                "drw=False, or a loss with class weights ('ldam', 'focal', "
+                "'balanced_ce', 'ghm', 'poly', 'logit_adjusted')."
+            )
+
+    def member_scale(self, params: Mapping[str, object]) -> float:
+        """The factor of the logits in the model's probabilities (LDAM: ``scale``).
+
+        Examples
+        --------
+        >>> from skfocal._loss_specs import get_loss_spec
+        >>> get_loss_spec("ldam").member_scale({"scale": 30.0})
+        30.0
+        """
+        return 1.0 if self.logit_scale is None else float(params[self.logit_scale])
+
+    def log_class_weight(
+        self,
+        params: Mapping[str, object],
+        class_weight: np.ndarray | None,
+        class_prior: np.ndarray,
+    ) -> np.ndarray:
+        r"""Log of the class weights that the raw probabilities carry.
+
+        A loss with class weights :math:`w_c` learns
+        :math:`p_w(c \mid x) \propto w_c\, p(c \mid x)`; the logit-adjusted
+        loss learns :math:`\mathrm{softmax}(z)_c \propto w_c\, p(c \mid x) /
+        \pi_c^\tau`. The prior correction subtracts this vector from the
+        logits (:func:`skfocal._calibration.prior_corrected_logits`).
+
+        Parameters
+        ----------
+        params : mapping
+            The estimator's parameters.
+        class_weight : ndarray of shape (n_classes,) or None
+            Positive class weights of the criterion at the end of training.
+        class_prior : ndarray of shape (n_classes,)
+            Positive training class frequencies.
+
+        Returns
+        -------
+        ndarray of shape (n_classes,)
+            Zeros for an unweighted, unadjusted loss.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skfocal._loss_specs import get_loss_spec
+        >>> spec = get_loss_spec("logit_adjusted")
+        >>> spec.log_class_weight({"tau": 1.0}, None, np.array([0.5, 0.5]))
+        array([0.69314718, 0.69314718])
+        """
+        log_weight = np.zeros(len(class_prior))
+        if class_weight is not None:
+            log_weight = log_weight + np.log(np.asarray(class_weight, dtype=float))
+        if self.prior_exponent is not None:
+            tau = float(params[self.prior_exponent])
+            log_weight = log_weight - tau * np.log(np.asarray(class_prior, float))
+        return log_weight
 
     def criterion_kwargs(
         self,
@@ -136,8 +257,8 @@ def register_loss(spec: LossSpec) -> LossSpec:
     Examples
     --------
     >>> from skfocal._loss_specs import LOSS_SPECS
-    >>> sorted(LOSS_SPECS)
-    ['balanced_ce', 'ce', 'focal', 'ghm']
+    >>> sorted(LOSS_SPECS)[:4]
+    ['asymmetric', 'balanced_ce', 'ce', 'focal']
     """
     LOSS_SPECS[spec.name] = spec
     return spec
@@ -160,12 +281,40 @@ def get_loss_spec(name: str) -> LossSpec:
         ) from None
 
 
-register_loss(LossSpec("focal", FocalLoss, params=("gamma",)))
+register_loss(LossSpec("focal", FocalLoss, params=("gamma",), adaptive_gamma=True))
 register_loss(
     LossSpec("balanced_ce", BalancedCrossEntropyLoss, default_alpha="balanced")
 )
 register_loss(LossSpec("ghm", GHMCLoss, params=("bins", "momentum")))
 register_loss(LossSpec("ce", BalancedCrossEntropyLoss, takes_alpha=False))
+register_loss(
+    LossSpec(
+        "logit_adjusted",
+        LogitAdjustedLoss,
+        params=("tau",),
+        class_prior=True,
+        prior_exponent="tau",
+    )
+)
+register_loss(
+    LossSpec(
+        "ldam",
+        LDAMLoss,
+        params=("max_margin", "scale"),
+        class_counts=True,
+        logit_scale="scale",
+    )
+)
+register_loss(
+    LossSpec(
+        "asymmetric",
+        AsymmetricLoss,
+        params=("gamma_pos", "gamma_neg", "clip"),
+        takes_alpha=False,
+        binary_only=True,
+    )
+)
+register_loss(LossSpec("poly", Poly1Loss, params=("epsilon", "gamma")))
 
 
 def resolve_class_weight(

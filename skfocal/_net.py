@@ -16,6 +16,7 @@ unpickling).
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import sys
 import tempfile
@@ -25,11 +26,20 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring, PrintLog
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochScoring,
+    LRScheduler,
+    PrintLog,
+)
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator, get_map_location
+from torch.optim.lr_scheduler import LambdaLR
 
+from skfocal._backbone import no_weight_decay
 from skfocal._data import BatchSliceIterator, TabularDataset
+from skfocal._decision import validation_score
 from skfocal._ensemble import (
     ensemble_log_probabilities,
     ensemble_logits,
@@ -39,13 +49,22 @@ from skfocal._ensemble import (
 from skfocal.losses import BalancedCrossEntropyLoss
 
 __all__ = [
+    "LR_SCHEDULES",
+    "VALIDATION_METRICS",
+    "DeferredReweighting",
+    "ScheduleFactor",
     "TabularNet",
     "TrainingOutcome",
+    "ValidationAveragePrecision",
     "check_callbacks",
     "make_net",
     "training_callbacks",
     "update_net",
+    "validation_diagnostics",
 ]
+
+# Marks the optimizer parameter group that weight decay skips.
+_EXEMPT = "weight_decay_exempt"
 
 
 # skorch < 1.1 has no ``torch_load_kwargs`` and unpickles a net's modules with
@@ -101,6 +120,11 @@ class TabularNet(NeuralNetClassifier):
         As for :class:`skorch.NeuralNetClassifier`.
     validation_class_weight : sequence of float or None, default=None
         Class weights of the validation loss (see :meth:`get_loss`).
+    decay_exempt : bool, default=False
+        Keep the module's biases, normalisations, embeddings and feature
+        scale out of weight decay
+        (:func:`skfocal._backbone.no_weight_decay`), in an optimizer
+        parameter group of its own.
 
     Examples
     --------
@@ -112,9 +136,32 @@ class TabularNet(NeuralNetClassifier):
     True
     """
 
-    def __init__(self, *args, validation_class_weight=None, **kwargs) -> None:
+    def __init__(
+        self, *args, validation_class_weight=None, decay_exempt=False, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.validation_class_weight = validation_class_weight
+        self.decay_exempt = decay_exempt
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        # skorch's documented hook for parameter groups. The exempt group is
+        # marked, so that a later weight decay (warm_start) skips it.
+        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        if not self.decay_exempt or prefix != "optimizer":
+            return args, kwargs
+        names = set(no_weight_decay(self.module_))
+        exempt = {id(p) for name, p in self.module_.named_parameters() if name in names}
+        groups = []
+        for group in args[0]:
+            kept = [p for p in group["params"] if id(p) in exempt]
+            decayed = [p for p in group["params"] if id(p) not in exempt]
+            if decayed:
+                groups.append({**group, "params": decayed})
+            if kept:
+                groups.append(
+                    {**group, "params": kept, "weight_decay": 0.0, _EXEMPT: True}
+                )
+        return (groups, *args[1:]), kwargs
 
     # -- components --------------------------------------------------------
     def initialize_criterion(self):
@@ -293,6 +340,186 @@ class _StopOnNonFiniteLoss(Callback):
             )
 
 
+class DeferredReweighting(Callback):
+    """Switch the loss's class weights on late in training (DRW).
+
+    Deferred re-weighting (Cao et al. 2019): train without class weights,
+    then from epoch ``switch_epoch + 1`` on (epochs counted over the net's
+    whole history, so ``warm_start`` and ``partial_fit`` continue the
+    schedule) train with ``class_weight``, through the criterion's
+    ``set_class_weight``. At the switch every
+    :class:`~skorch.callbacks.EarlyStopping` starts afresh, so the weights it
+    restores are those of a re-weighted epoch whenever one ran: the model
+    then matches the class weights the prior correction divides out.
+
+    Parameters
+    ----------
+    switch_epoch : int
+        Number of unweighted epochs.
+    class_weight : sequence of float
+        The late class weights, one per class.
+
+    Examples
+    --------
+    >>> from skfocal._net import DeferredReweighting
+    >>> DeferredReweighting(80, [0.2, 1.8]).switch_epoch
+    80
+    """
+
+    def __init__(self, switch_epoch: int, class_weight: Sequence[float]) -> None:
+        self.switch_epoch = switch_epoch
+        self.class_weight = class_weight
+
+    def on_train_begin(self, net, **kwargs):
+        self.switched_ = False
+
+    def on_epoch_begin(self, net, **kwargs):
+        # The net's own on_epoch_begin has added this epoch's history row.
+        if self.switched_ or len(net.history) <= self.switch_epoch:
+            return
+        net.criterion_.set_class_weight(list(self.class_weight))
+        for _, callback in net.callbacks_:
+            if isinstance(callback, EarlyStopping):
+                callback.on_train_begin(net)
+        self.switched_ = True
+
+
+LR_SCHEDULES = ("constant", "cosine", "flat_cosine")
+VALIDATION_METRICS = ("loss", "average_precision")
+# History key of each validation metric, and whether lower is better.
+_VALIDATION_KEYS = {
+    "loss": ("valid_loss", True),
+    "average_precision": ("valid_ap", False),
+}
+
+
+class ScheduleFactor:
+    """Multiplier of the base learning rate at an epoch (picklable).
+
+    ``"cosine"``: ``(1 + cos(pi t)) / 2`` with ``t = epoch / epochs``, from 1
+    at the first epoch towards 0 after the last. ``"flat_cosine"``
+    (RealMLP's "flat_cos"): 1 while ``t < 1/2``, then
+    ``(1 + cos(pi (2 t - 1))) / 2``. ``"constant"``: 1.
+
+    Parameters
+    ----------
+    kind : {"constant", "cosine", "flat_cosine"}
+        The schedule.
+    epochs : int
+        Length of the schedule (the fit's ``max_epochs``).
+
+    Examples
+    --------
+    >>> from skfocal._net import ScheduleFactor
+    >>> [round(ScheduleFactor("flat_cosine", 4)(e), 3) for e in range(4)]
+    [1.0, 1.0, 1.0, 0.5]
+    """
+
+    def __init__(self, kind: str, epochs: int) -> None:
+        if kind not in LR_SCHEDULES:
+            raise ValueError(
+                f"The 'lr_schedule' parameter must be one of {LR_SCHEDULES}. "
+                f"Got {kind!r} instead."
+            )
+        self.kind = kind
+        self.epochs = epochs
+
+    def __call__(self, epoch: int) -> float:
+        progress = epoch / self.epochs
+        if self.kind == "constant" or (self.kind == "flat_cosine" and progress < 0.5):
+            return 1.0
+        if self.kind == "flat_cosine":
+            progress = 2.0 * progress - 1.0
+        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+class _EpochSchedule(LRScheduler):
+    """skorch's ``LRScheduler`` with a ``LambdaLR``, restarted by every fit.
+
+    skorch resumes a schedule from the net's history; here each ``fit``
+    (``warm_start`` included) runs its own schedule over its ``max_epochs``,
+    from the learning rate the estimator sets, so ``initial_lr`` (left in
+    the optimizer by an earlier fit's scheduler) is cleared first.
+    """
+
+    def __init__(self, factor: ScheduleFactor) -> None:
+        super().__init__(
+            policy=LambdaLR, lr_lambda=factor, last_epoch=-1, step_every="epoch"
+        )
+
+    def on_train_begin(self, net, **kwargs):
+        for group in net.optimizer_.param_groups:
+            group.pop("initial_lr", None)
+        super().on_train_begin(net, **kwargs)
+
+
+class ValidationAveragePrecision(Callback):
+    """Record ``valid_ap``: average precision on the validation split.
+
+    Scores the predictions of the validation pass that skorch runs anyway
+    (no second forward pass), with :func:`skfocal._decision.validation_score`:
+    binary average precision of class 1, multi-class macro one-vs-rest, the
+    sample weights included; ensemble members' probabilities are averaged.
+
+    Examples
+    --------
+    >>> from skfocal._net import ValidationAveragePrecision
+    >>> ValidationAveragePrecision().initialize().logits_
+    []
+    """
+
+    def initialize(self):
+        self.logits_, self.targets_, self.weights_ = [], [], []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.initialize()
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        features, target = batch
+        self.logits_.append(y_pred.detach())
+        self.targets_.append(target)
+        if isinstance(features, dict) and "sample_weight" in features:
+            self.weights_.append(features["sample_weight"])
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.logits_:
+            return
+        logits = torch.cat(self.logits_)
+        proba = ensemble_log_probabilities(logits, n_members(net.module_)).exp()
+        weights = torch.cat(self.weights_).cpu().numpy() if self.weights_ else None
+        score = validation_score(
+            torch.cat(self.targets_).cpu().numpy().astype(np.int64),
+            proba.cpu().double().numpy(),
+            weights,
+        )
+        net.history.record("valid_ap", score)
+        self.initialize()
+
+
+def validation_diagnostics(
+    net: TabularNet, metric: str
+) -> tuple[list[float] | None, int | None, float | None]:
+    """``validation_scores_``, ``best_epoch_``, ``best_validation_score_``.
+
+    One score per epoch of the history (``nan`` for epochs trained without
+    a validation split), or ``None`` when the last epoch had none. The best
+    epoch is the one the estimator's early stopping restored, else the last
+    (whose weights are kept); 1-based.
+    """
+    key, _ = _VALIDATION_KEYS[metric]
+    scores = [float(row.get(key, math.nan)) for row in net.history]
+    if not scores or key not in net.history[-1]:
+        return None, None, None
+    best = len(scores)
+    for name, callback in net.callbacks_:
+        if name == "early_stopping" and getattr(callback, "best_epoch_", 0) > 0:
+            best = int(callback.best_epoch_)
+    return scores, best, scores[best - 1]
+
+
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -357,14 +584,27 @@ def training_callbacks(
     verbose: int,
     binary: bool,
     has_validation: bool,
+    drw: tuple[int, Sequence[float]] | None = None,
+    lr_schedule: str = "constant",
+    max_epochs: int = 1,
+    validation_metric: str = "loss",
 ) -> list:
     """The callbacks of one fit, in the order they must run.
 
-    The divergence guard first; the validation metrics of ``verbose >= 2``
+    The divergence guard first; deferred re-weighting (``drw``, a pair
+    ``(switch_epoch, class_weight)``, see :class:`DeferredReweighting`)
+    next, so that later callbacks see the weights of the epoch; the
+    validation metrics of ``verbose >= 2``
     and the user's callbacks (already copied) next; early stopping (when
     ``patience`` is given) last, because it ends training by raising in its
     ``on_epoch_end`` and callbacks after it would miss the last epoch.
-    skorch puts its table printer after all of them.
+    skorch puts its table printer after all of them. With a validation
+    split and ``validation_metric="average_precision"``,
+    :class:`ValidationAveragePrecision` records ``valid_ap``, which early
+    stopping then monitors instead of ``valid_loss``. A ``lr_schedule``
+    other than ``"constant"`` steps the learning rate once per epoch
+    (:class:`ScheduleFactor` over ``max_epochs``), before the user's
+    callbacks.
 
     Examples
     --------
@@ -374,19 +614,31 @@ def training_callbacks(
     ['stop_on_non_finite_loss', 'early_stopping']
     """
     callbacks = [("stop_on_non_finite_loss", _StopOnNonFiniteLoss())]
+    if drw is not None:
+        callbacks.append(("deferred_reweighting", DeferredReweighting(*drw)))
+    scores_ap = has_validation and validation_metric == "average_precision"
+    if scores_ap:
+        callbacks.append(("valid_ap", ValidationAveragePrecision()))
     if verbose >= 2 and has_validation:
         # Scored on the predictions the validation pass already made.
-        scorers = {"valid_ap": "average_precision"} if binary else {}
+        show_ap = binary and not scores_ap
+        scorers = {"valid_ap": "average_precision"} if show_ap else {}
         scorers["valid_bal_acc"] = "balanced_accuracy"
         for name, scoring in scorers.items():
             scorer = EpochScoring(scoring, lower_is_better=False, name=name)
             callbacks.append((name, scorer))
+    if lr_schedule != "constant":
+        # Per epoch: stepping per batch costs a Python call per batch.
+        schedule = _EpochSchedule(ScheduleFactor(lr_schedule, max_epochs))
+        callbacks.append(("lr_schedule", schedule))
     callbacks.extend(user_callbacks)
     if patience is not None:
         # Validation loss, not accuracy: under imbalance accuracy rewards
         # predicting the majority class. The best weights are restored.
+        monitor, lower_is_better = _VALIDATION_KEYS[validation_metric]
         stopper = EarlyStopping(
-            monitor="valid_loss",
+            monitor=monitor,
+            lower_is_better=lower_is_better,
             patience=patience,
             load_best=True,
             sink=console_sink if verbose else _silent,
@@ -411,12 +663,14 @@ def make_net(
     verbose: int,
     callbacks: list,
     validation_data: TabularDataset | None,
+    decay_exempt: bool = False,
 ) -> TabularNet:
     """A :class:`TabularNet` configured for the estimators (not initialised).
 
     ``criterion`` is a factory called without arguments (e.g. a
     ``functools.partial`` of a loss class). ``validation_data`` becomes a
-    fixed validation split; without it all rows train.
+    fixed validation split; without it all rows train. ``decay_exempt``
+    keeps biases, embeddings and the feature scale out of weight decay.
 
     Examples
     --------
@@ -440,6 +694,7 @@ def make_net(
         **{f"module__{name}": value for name, value in module_params.items()},
         criterion=criterion,
         validation_class_weight=validation_class_weight,
+        decay_exempt=decay_exempt,
         optimizer=torch.optim.Adam,
         optimizer__weight_decay=weight_decay,
         **optimizer_params,
@@ -490,7 +745,10 @@ def update_net(
         )
     # Plain attributes first, so that any later re-initialisation agrees.
     net.optimizer__weight_decay = weight_decay
-    net.set_params(lr=lr, optimizer__weight_decay=weight_decay)
+    net.set_params(lr=lr)
+    # Per group: the group exempt from weight decay stays exempt.
+    for group in net.optimizer_.param_groups:
+        group["weight_decay"] = 0.0 if group.get(_EXEMPT) else weight_decay
     net.set_params(
         batch_size=batch_size,
         max_epochs=max_epochs,

@@ -20,7 +20,15 @@ from skfocal._estimator_docs import (
     alpha_parameter,
     estimator_docstring,
 )
-from skfocal._loss_specs import LOSS_SPECS, LossSpec, get_loss_spec
+from skfocal._fit_backbone import (
+    DEFAULT_EMBEDDING,
+    DEFAULT_ENSEMBLE_SIZE,
+    DEFAULT_FEATURE_SCALING,
+    DEFAULT_INPUT_TRANSFORM,
+    DEFAULT_LR_SCHEDULE,
+    DEFAULT_VALIDATION_METRIC,
+)
+from skfocal._loss_specs import LOSS_SPECS, LossSpec
 
 __all__ = [
     "BalancedCEClassifier",
@@ -30,9 +38,10 @@ __all__ = [
 ]
 
 LOSSES = tuple(LOSS_SPECS)
-_GAMMA = [Interval(Real, 0, None, closed="left")]
+_GAMMA = [Interval(Real, 0, None, closed="left"), StrOptions({"adaptive"})]
 _BINS = [Interval(Integral, 1, None, closed="left")]
 _MOMENTUM = [Interval(Real, 0, 1, closed="left")]
+_NON_NEGATIVE = [Interval(Real, 0, None, closed="left")]
 
 
 def _arguments(frame_locals: dict) -> dict:
@@ -51,6 +60,14 @@ class ImbalancedMLPClassifier(BaseImbalancedMLP):
         "gamma": _GAMMA,
         "bins": _BINS,
         "momentum": _MOMENTUM,
+        "tau": _NON_NEGATIVE,
+        "max_margin": _NON_NEGATIVE,
+        "scale": [Interval(Real, 0, None, closed="neither")],
+        "drw": ["boolean", Interval(Real, 0, 1, closed="neither")],
+        "gamma_pos": _NON_NEGATIVE,
+        "gamma_neg": _NON_NEGATIVE,
+        "clip": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, -1, None, closed="left")],
     }
 
     def __init__(
@@ -62,9 +79,23 @@ class ImbalancedMLPClassifier(BaseImbalancedMLP):
         beta: float = 0.999,
         bins: int = 10,
         momentum: float = 0.75,
+        tau: float = 1.0,
+        max_margin: float = 0.5,
+        scale: float = 30.0,
+        drw: bool | float = False,
+        gamma_pos: float = 0.0,
+        gamma_neg: float = 4.0,
+        clip: float = 0.05,
+        epsilon: float = 1.0,
         hidden_layer_sizes=(64, 64),
         activation: str = "relu",
         dropout: float = 0.0,
+        input_transform: str = DEFAULT_INPUT_TRANSFORM,
+        embedding: str = DEFAULT_EMBEDDING,
+        feature_scaling: bool = DEFAULT_FEATURE_SCALING,
+        ensemble_size: int = DEFAULT_ENSEMBLE_SIZE,
+        lr_schedule: str = DEFAULT_LR_SCHEDULE,
+        validation_metric: str = DEFAULT_VALIDATION_METRIC,
         lr: float = 1e-3,
         max_epochs: int = 100,
         batch_size: int = 256,
@@ -78,11 +109,14 @@ class ImbalancedMLPClassifier(BaseImbalancedMLP):
         warm_start: bool = False,
         verbose: int = 0,
         callbacks=None,
+        threshold: float | str | None = None,
+        threshold_metric: str = "balanced_accuracy",
+        calibration: str | None = "prior",
     ) -> None:
         super().__init__(**_arguments(locals()))
 
     def _get_loss_spec(self) -> LossSpec:
-        return get_loss_spec(self.loss)
+        return self._checked_loss_spec(self.loss)
 
 
 class FocalClassifier(BaseImbalancedMLP):
@@ -100,6 +134,12 @@ class FocalClassifier(BaseImbalancedMLP):
         hidden_layer_sizes=(64, 64),
         activation: str = "relu",
         dropout: float = 0.0,
+        input_transform: str = DEFAULT_INPUT_TRANSFORM,
+        embedding: str = DEFAULT_EMBEDDING,
+        feature_scaling: bool = DEFAULT_FEATURE_SCALING,
+        ensemble_size: int = DEFAULT_ENSEMBLE_SIZE,
+        lr_schedule: str = DEFAULT_LR_SCHEDULE,
+        validation_metric: str = DEFAULT_VALIDATION_METRIC,
         lr: float = 1e-3,
         max_epochs: int = 100,
         batch_size: int = 256,
@@ -113,11 +153,14 @@ class FocalClassifier(BaseImbalancedMLP):
         warm_start: bool = False,
         verbose: int = 0,
         callbacks=None,
+        threshold: float | str | None = None,
+        threshold_metric: str = "balanced_accuracy",
+        calibration: str | None = "prior",
     ) -> None:
         super().__init__(**_arguments(locals()))
 
     def _get_loss_spec(self) -> LossSpec:
-        return get_loss_spec("focal")
+        return self._checked_loss_spec("focal")
 
 
 class BalancedCEClassifier(BaseImbalancedMLP):
@@ -129,6 +172,12 @@ class BalancedCEClassifier(BaseImbalancedMLP):
         hidden_layer_sizes=(64, 64),
         activation: str = "relu",
         dropout: float = 0.0,
+        input_transform: str = DEFAULT_INPUT_TRANSFORM,
+        embedding: str = DEFAULT_EMBEDDING,
+        feature_scaling: bool = DEFAULT_FEATURE_SCALING,
+        ensemble_size: int = DEFAULT_ENSEMBLE_SIZE,
+        lr_schedule: str = DEFAULT_LR_SCHEDULE,
+        validation_metric: str = DEFAULT_VALIDATION_METRIC,
         lr: float = 1e-3,
         max_epochs: int = 100,
         batch_size: int = 256,
@@ -142,11 +191,14 @@ class BalancedCEClassifier(BaseImbalancedMLP):
         warm_start: bool = False,
         verbose: int = 0,
         callbacks=None,
+        threshold: float | str | None = None,
+        threshold_metric: str = "balanced_accuracy",
+        calibration: str | None = "prior",
     ) -> None:
         super().__init__(**_arguments(locals()))
 
     def _get_loss_spec(self) -> LossSpec:
-        return get_loss_spec("balanced_ce")
+        return self._checked_loss_spec("balanced_ce")
 
 
 class GHMClassifier(BaseImbalancedMLP):
@@ -166,6 +218,12 @@ class GHMClassifier(BaseImbalancedMLP):
         hidden_layer_sizes=(64, 64),
         activation: str = "relu",
         dropout: float = 0.0,
+        input_transform: str = DEFAULT_INPUT_TRANSFORM,
+        embedding: str = DEFAULT_EMBEDDING,
+        feature_scaling: bool = DEFAULT_FEATURE_SCALING,
+        ensemble_size: int = DEFAULT_ENSEMBLE_SIZE,
+        lr_schedule: str = DEFAULT_LR_SCHEDULE,
+        validation_metric: str = DEFAULT_VALIDATION_METRIC,
         lr: float = 1e-3,
         max_epochs: int = 100,
         batch_size: int = 256,
@@ -179,11 +237,14 @@ class GHMClassifier(BaseImbalancedMLP):
         warm_start: bool = False,
         verbose: int = 0,
         callbacks=None,
+        threshold: float | str | None = None,
+        threshold_metric: str = "balanced_accuracy",
+        calibration: str | None = "prior",
     ) -> None:
         super().__init__(**_arguments(locals()))
 
     def _get_loss_spec(self) -> LossSpec:
-        return get_loss_spec("ghm")
+        return self._checked_loss_spec("ghm")
 
 
 # ---------------------------------------------------------------------------
@@ -191,9 +252,11 @@ class GHMClassifier(BaseImbalancedMLP):
 # skfocal._estimator_docs.
 # ---------------------------------------------------------------------------
 _GAMMA_DOC = """\
-    gamma : float, default=2.0
+    gamma : float or "adaptive", default=2.0
         Focusing parameter of the focal loss, ``>= 0``; ``gamma=0`` is
-        (weighted) cross-entropy."""
+        (weighted) cross-entropy. ``"adaptive"`` is FLSD-53 (Mukhoti et al.
+        2020): 5 for samples whose true-class probability is below 0.2, 3
+        above."""
 _BINS_DOC = """\
     bins : int, default=10
         Number of equal gradient-norm bins of GHM-C on [0, 1].
@@ -229,15 +292,54 @@ ImbalancedMLPClassifier.__doc__ = estimator_docstring(
     that a search can range over the loss itself
     (``GridSearchCV(ImbalancedMLPClassifier(), {"loss": [...]})``).""",
     own_parameters=f"""\
-    loss : {{"focal", "balanced_ce", "ghm", "ce"}}, default="focal"
+    loss : {{"focal", "balanced_ce", "ghm", "ce", "logit_adjusted", "ldam", \
+"asymmetric", "poly"}}, default="focal"
         ``"focal"``: focal loss (``gamma``, ``alpha``). ``"balanced_ce"``:
         cross-entropy weighted by ``alpha`` (``None`` means ``"balanced"``).
         ``"ghm"``: GHM-C (``bins``, ``momentum``, ``alpha``). ``"ce"``: plain
-        cross-entropy; ``alpha`` is ignored.
+        cross-entropy; ``alpha`` is ignored. ``"logit_adjusted"``:
+        cross-entropy of ``z + tau * log(pi)`` with ``pi`` the training class
+        frequencies (Menon et al. 2021; ``tau``, ``alpha``). ``"ldam"``:
+        label-distribution-aware margins (Cao et al. 2019; ``max_margin``,
+        ``scale``, ``alpha``, ``drw``). ``"asymmetric"``: the asymmetric
+        loss of Ridnik et al. (2021), binary only (``gamma_pos``,
+        ``gamma_neg``, ``clip``; no ``alpha``). ``"poly"``: Poly-1 (Leng et
+        al. 2022), ``epsilon * (1 - p_t) ** (gamma + 1)`` added to the focal
+        loss of ``gamma`` (cross-entropy for ``gamma=0``; ``alpha``).
 {_GAMMA_DOC}
 {alpha_parameter("None")}
 {BETA_PARAMETER}
-{_BINS_DOC}""",
+{_BINS_DOC}
+    tau : float, default=1.0
+        Strength of the logit adjustment of ``loss="logit_adjusted"``,
+        ``>= 0``; 0 is cross-entropy. Its raw softmax is the balanced
+        posterior; ``calibration="prior"`` returns the training posterior.
+    max_margin : float, default=0.5
+        Margin of the rarest class of ``loss="ldam"``, ``>= 0``; the margin
+        of class ``c`` is proportional to ``n_c ** (-1/4)``.
+    scale : float, default=30.0
+        Factor of the logits inside ``loss="ldam"``, ``> 0``; probabilities
+        are those of ``scale * z``.
+    drw : bool or float, default=False
+        Deferred re-weighting (Cao et al. 2019): train without class weights,
+        then switch them on for the last epochs. ``True`` switches after 80%
+        of ``max_epochs``; a float in (0, 1) is that fraction. The late
+        weights are those of ``alpha`` or, with ``alpha=None``, the
+        effective-number weights with ``beta=0.9999``. Epochs count over the
+        net's whole history (``warm_start`` and ``partial_fit`` continue the
+        schedule); early stopping restarts its count at the switch. For every
+        loss with class weights (all but ``"ce"`` and ``"asymmetric"``).
+    gamma_pos : float, default=0.0
+        Focusing parameter of the positives (``classes_[1]``) of
+        ``loss="asymmetric"``, ``>= 0``.
+    gamma_neg : float, default=4.0
+        Focusing parameter of the negatives of ``loss="asymmetric"``,
+        ``>= 0``.
+    clip : float, default=0.05
+        Probability shift of the negatives of ``loss="asymmetric"``, in
+        [0, 1): negatives with ``p < clip`` cost nothing.
+    epsilon : float, default=1.0
+        Weight of the Poly-1 term of ``loss="poly"``, ``>= -1``.""",
     see_also="""\
     FocalClassifier : The focal loss with its hyperparameters only.
     BalancedCEClassifier : Class-weighted cross-entropy.
@@ -248,7 +350,11 @@ ImbalancedMLPClassifier.__doc__ = estimator_docstring(
     >>> X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
     >>> clf = ImbalancedMLPClassifier(loss="ghm", max_epochs=20, random_state=0)
     >>> clf.fit(X, y).predict_proba(X[:2]).shape
-    (2, 2)""",
+    (2, 2)
+    >>> ldam = ImbalancedMLPClassifier(loss="ldam", drw=True, threshold="prior",
+    ...                                max_epochs=20, random_state=0).fit(X, y)
+    >>> ldam.threshold_.kind, round(ldam.threshold_.value, 2)
+    ('threshold', 0.1)""",
 )
 
 FocalClassifier.__doc__ = estimator_docstring(
@@ -283,7 +389,12 @@ BalancedCEClassifier.__doc__ = estimator_docstring(
 
     Each sample's cross-entropy is multiplied by its class weight and the
     batch loss is the weighted mean, exactly
-    ``torch.nn.functional.cross_entropy(weight=class_weight_)``.""",
+    ``torch.nn.functional.cross_entropy(weight=class_weight_)``. By default
+    the weights are divided out of the probabilities
+    (``calibration="prior"``); ``threshold="prior"`` then makes exactly the
+    decisions of the weighted network (for balanced weights its most
+    probable class *is* the prior rule) with probabilities of the training
+    data.""",
     own_parameters=f"""\
 {_BALANCED_ALPHA_DOC}
 {BETA_PARAMETER}""",
@@ -294,9 +405,11 @@ BalancedCEClassifier.__doc__ = estimator_docstring(
     >>> from skfocal import BalancedCEClassifier
     >>> X = np.r_[np.zeros((90, 2)), np.ones((10, 2))]
     >>> y = np.array(["common"] * 90 + ["rare"] * 10)
-    >>> clf = BalancedCEClassifier(random_state=0).fit(X, y)
+    >>> clf = BalancedCEClassifier(threshold="prior", random_state=0).fit(X, y)
     >>> clf.class_weight_
     array([0.55555556, 5.        ])
+    >>> clf.threshold_.value
+    0.1
     >>> clf.predict([[1.0, 1.0]])
     array(['rare'], dtype='<U6')""",
 )
