@@ -3,6 +3,9 @@
 Each ingredient is a switch, so that an estimator can expose it as a
 parameter and an ablation can measure it:
 
+* a fixed numeric-input transform in front (:class:`InputTransform`), whose
+  statistics come from the training data (standardisation or RealMLP's
+  robust scaling with smooth clipping);
 * a learnable per-feature scale in front (RealMLP, Holzmüller et al. 2024),
   ``tabm.ElementwiseAffine`` initialised at one;
 * numerical embeddings (Gorishniy et al. 2022), see :mod:`skfocal._embeddings`;
@@ -20,14 +23,87 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import rtdl_num_embeddings
 import tabm
+import torch
 from torch import Tensor, nn
 
 from skfocal._embeddings import EMBEDDINGS, NumericEmbedding, _is_int
 from skfocal._module import ACTIVATIONS, dense_layers
 
-__all__ = ["TabularMLP", "no_weight_decay", "parameter_groups"]
+__all__ = ["InputTransform", "TabularMLP", "no_weight_decay", "parameter_groups"]
+
+INPUT_TRANSFORMS = ("none", "standard", "robust_smooth_clip")
+
+# Smooth clipping maps the real line onto (-3, 3) (RealMLP). Values are first
+# limited to +-1e18, which clip to 3 all the same, so that the square cannot
+# overflow float32 (which would map huge values to 0, not to +-3).
+_SMOOTH_CLIP_BOUND = 3.0
+_SMOOTH_CLIP_SAFE = 1e18
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+class InputTransform(nn.Module):
+    """A fixed per-feature affine map of the raw inputs, optionally clipped.
+
+    ``x * scale - center * scale``, then for ``smooth_clip`` RealMLP's
+    ``x / sqrt(1 + (x / 3) ** 2)``, else a clamp to float32's range. The
+    statistics are buffers (saved, moved and cast with the network, never
+    trained), so the transform runs per batch on the device, costs no copy
+    of the data and applies the same in ``fit`` and in ``predict``.
+
+    Parameters
+    ----------
+    center : array-like of shape (n_features,)
+        Value subtracted from each feature (e.g. ``InputScaler.center_``).
+    scale : array-like of shape (n_features,)
+        Factor of each centred feature (e.g. ``InputScaler.scale_``).
+    smooth_clip : bool, default=False
+        Clip smoothly into (-3, 3) after scaling.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfocal._backbone import InputTransform
+    >>> transform = InputTransform([1.0, 0.0], [0.5, 1.0], smooth_clip=True)
+    >>> transform(torch.tensor([[3.0, 1e30]])).round(decimals=4)
+    tensor([[0.9487, 3.0000]])
+    """
+
+    def __init__(self, center, scale, smooth_clip: bool = False) -> None:
+        super().__init__()
+        center = np.asarray(center, dtype=np.float64)
+        scale = np.asarray(scale, dtype=np.float64)
+        if center.ndim != 1 or center.shape != scale.shape:
+            raise ValueError(
+                "InputTransform needs 'center' and 'scale' of the same shape "
+                f"(n_features,); got {center.shape} and {scale.shape}."
+            )
+        if not (np.isfinite(center).all() and np.isfinite(scale).all()):
+            raise ValueError("InputTransform needs finite 'center' and 'scale'.")
+        # One fused multiply-add per batch: x * scale + offset, the offset
+        # computed here in float64.
+        self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32))
+        self.register_buffer(
+            "offset", torch.tensor(-center * scale, dtype=torch.float32)
+        )
+        self.smooth_clip = bool(smooth_clip)
+
+    def forward(self, X: Tensor) -> Tensor:
+        X = torch.addcmul(self.offset, X, self.scale)
+        if not self.smooth_clip:
+            # Beyond float32's range the network would compute inf and NaN.
+            return X.clamp_(-_FLOAT32_MAX, _FLOAT32_MAX)
+        X = X.clamp_(-_SMOOTH_CLIP_SAFE, _SMOOTH_CLIP_SAFE)
+        denominator = torch.addcmul(
+            torch.ones((), dtype=X.dtype, device=X.device),
+            X,
+            X,
+            value=1.0 / _SMOOTH_CLIP_BOUND**2,
+        )
+        # Out of place: autograd needs X for the product's gradient.
+        return X * denominator.rsqrt_()
 
 
 class TabularMLP(nn.Module):
@@ -66,6 +142,14 @@ class TabularMLP(nn.Module):
         :func:`skfocal._embeddings.compute_piecewise_bins`).
     sigma : float, default=0.1
         Initial frequency scale of periodic embeddings.
+    input_transform : {"none", "standard", "robust_smooth_clip"}, default="none"
+        A fixed :class:`InputTransform` in front of everything else:
+        ``"standard"`` scales by ``input_scale`` after subtracting
+        ``input_center``; ``"robust_smooth_clip"`` clips smoothly afterwards.
+    input_center, input_scale : array-like of shape (n_features,) or None
+        The transform's statistics from the training data (see
+        :class:`skfocal._preprocessing.InputScaler`); required unless
+        ``input_transform="none"``.
 
     Attributes
     ----------
@@ -100,10 +184,16 @@ class TabularMLP(nn.Module):
         embedding_dim: int | None = None,
         bins: list[Tensor] | None = None,
         sigma: float = 0.1,
+        input_transform: str = "none",
+        input_center=None,
+        input_scale=None,
     ) -> None:
         super().__init__()
         hidden = _check_architecture(
             n_features, n_outputs, hidden_layer_sizes, activation, dropout, k
+        )
+        self.input_transform = _input_transform(
+            input_transform, input_center, input_scale, n_features
         )
         if embedding not in EMBEDDINGS:
             raise ValueError(
@@ -155,12 +245,42 @@ class TabularMLP(nn.Module):
     def forward(self, X: Tensor, sample_weight: Tensor | None = None) -> Tensor:
         # sample_weight travels with the batch for the loss; the network
         # ignores it (skorch passes every entry of a dict batch as keyword).
+        if self.input_transform is not None:
+            X = self.input_transform(X)
         if self.embedding is not None:
             X = self.embedding(X)
         if self.feature_scale is not None:
             X = self.feature_scale(X)
         logits = self.layers(X)
         return logits.squeeze(-1) if self.n_outputs == 1 else logits
+
+
+def _input_transform(
+    kind: str, center, scale, n_features: int
+) -> InputTransform | None:
+    if kind not in INPUT_TRANSFORMS:
+        raise ValueError(
+            f"The 'input_transform' parameter of TabularMLP must be one of "
+            f"{INPUT_TRANSFORMS}. Got {kind!r} instead."
+        )
+    if kind == "none":
+        if center is not None or scale is not None:
+            raise ValueError(
+                "The 'input_center' and 'input_scale' parameters need an input "
+                "transform; got them with input_transform='none'."
+            )
+        return None
+    if center is None or scale is None:
+        raise ValueError(
+            f"input_transform={kind!r} needs 'input_center' and 'input_scale' "
+            "computed on the training data (InputScaler(kind).fit(X_train))."
+        )
+    if np.shape(center) != (n_features,):
+        raise ValueError(
+            f"The 'input_center' parameter must have shape ({n_features},), one "
+            f"value per feature. Got shape {np.shape(center)} instead."
+        )
+    return InputTransform(center, scale, smooth_clip=kind == "robust_smooth_clip")
 
 
 def _ensemble_layers(

@@ -1,0 +1,217 @@
+"""The backbone parameters of the estimators, and what ``fit`` learns for them.
+
+Four estimator parameters switch the ingredients of the tabular backbone
+(:class:`skfocal._backbone.TabularMLP`): ``input_transform``, ``embedding``,
+``ensemble_size`` and ``feature_scaling``; two switch the training:
+``lr_schedule`` and ``validation_metric``. This module holds their defaults
+and constraints (written once, read by every estimator's signature and
+docstring), turns them into the network class and its arguments, and fits,
+on the training split only, what the network needs from the data: the input
+transform's statistics (:class:`skfocal._preprocessing.InputScaler`) and the
+bins of piecewise-linear embeddings
+(:func:`skfocal._embeddings.compute_piecewise_bins`).
+
+With every default the network is :class:`skfocal._module.MLP`, exactly as
+before these parameters existed, so a default fit is bit-identical.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import Tensor
+
+from skfocal._backbone import TabularMLP
+from skfocal._data import SparseRows
+from skfocal._embeddings import DEFAULT_N_BINS, EMBEDDINGS, compute_piecewise_bins
+from skfocal._module import MLP
+from skfocal._net import LR_SCHEDULES, VALIDATION_METRICS
+from skfocal._preprocessing import INPUT_TRANSFORMS, InputScaler
+
+__all__ = [
+    "BACKBONE_CONSTRAINTS",
+    "BACKBONE_DEFAULTS",
+    "backbone_module",
+    "fit_input_statistics",
+    "uses_backbone",
+]
+
+# The defaults of the six parameters, read by the estimators' signatures and
+# docstrings: switching a default is a change here only. Today's behaviour.
+DEFAULT_INPUT_TRANSFORM = "none"
+DEFAULT_EMBEDDING = "none"
+DEFAULT_FEATURE_SCALING = False
+DEFAULT_ENSEMBLE_SIZE = 1
+DEFAULT_LR_SCHEDULE = "constant"
+DEFAULT_VALIDATION_METRIC = "loss"
+
+BACKBONE_DEFAULTS: dict[str, Any] = {
+    "input_transform": DEFAULT_INPUT_TRANSFORM,
+    "embedding": DEFAULT_EMBEDDING,
+    "feature_scaling": DEFAULT_FEATURE_SCALING,
+    "ensemble_size": DEFAULT_ENSEMBLE_SIZE,
+    "lr_schedule": DEFAULT_LR_SCHEDULE,
+    "validation_metric": DEFAULT_VALIDATION_METRIC,
+}
+
+BACKBONE_CONSTRAINTS: dict[str, list] = {
+    "input_transform": [StrOptions(set(INPUT_TRANSFORMS))],
+    "embedding": [StrOptions(set(EMBEDDINGS))],
+    "feature_scaling": ["boolean"],
+    "ensemble_size": [Interval(Integral, 1, None, closed="left")],
+    "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+    "validation_metric": [StrOptions(set(VALIDATION_METRICS))],
+}
+
+# Rows of the training split that the piecewise-linear bins are computed on:
+# compute_piecewise_bins' own subsample size (its docstring says why).
+_BIN_ROWS = 65_536
+
+
+def uses_backbone(params: dict) -> bool:
+    """Whether any of the four network switches leaves its plain setting.
+
+    The plain setting (no transform, no embedding, no feature scale, one
+    member) is :class:`skfocal._module.MLP`; anything else is
+    :class:`skfocal._backbone.TabularMLP`, whose biases, embeddings and
+    feature scale are exempt from weight decay.
+
+    Examples
+    --------
+    >>> from skfocal._fit_backbone import BACKBONE_DEFAULTS, uses_backbone
+    >>> uses_backbone({**BACKBONE_DEFAULTS, "ensemble_size": 1})
+    False
+    >>> uses_backbone({**BACKBONE_DEFAULTS, "embedding": "periodic"})
+    True
+    """
+    return (
+        params["input_transform"] != "none"
+        or params["embedding"] != "none"
+        or bool(params["feature_scaling"])
+        or int(params["ensemble_size"]) != 1
+    )
+
+
+def backbone_module(params: dict, architecture: dict) -> tuple[type, dict[str, Any]]:
+    """The network class and its data-independent keyword arguments.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters (``get_params(deep=False)``).
+    architecture : dict
+        ``n_features``, ``n_outputs``, ``hidden_layer_sizes``, ``activation``
+        and ``dropout``: the arguments both network classes take.
+
+    Returns
+    -------
+    module : type
+        :class:`~skfocal._module.MLP` in the plain setting, else
+        :class:`~skfocal._backbone.TabularMLP`.
+    module_params : dict
+        Its keyword arguments, without those learned from the data
+        (:func:`fit_input_statistics`). A change of any of them between
+        ``warm_start`` fits is a different network.
+
+    Examples
+    --------
+    >>> from skfocal._fit_backbone import BACKBONE_DEFAULTS, backbone_module
+    >>> module, kwargs = backbone_module(
+    ...     {**BACKBONE_DEFAULTS, "ensemble_size": 8},
+    ...     {"n_features": 3, "n_outputs": 1, "hidden_layer_sizes": (8,),
+    ...      "activation": "relu", "dropout": 0.0})
+    >>> module.__name__, kwargs["k"]
+    ('TabularMLP', 8)
+    """
+    if not uses_backbone(params):
+        return MLP, dict(architecture)
+    return TabularMLP, {
+        **architecture,
+        "k": int(params["ensemble_size"]),
+        "feature_scaling": bool(params["feature_scaling"]),
+        "embedding": params["embedding"],
+        "input_transform": params["input_transform"],
+    }
+
+
+def fit_input_statistics(
+    module_params: dict, features: Tensor | SparseRows, seed: int
+) -> dict[str, Any]:
+    """What the network learns from the training rows before training.
+
+    Parameters
+    ----------
+    module_params : dict
+        From :func:`backbone_module`.
+    features : torch.Tensor or SparseRows
+        The training split's inputs, as the training dataset holds them (a
+        view of them is read on the CPU; nothing of their size is copied
+        there).
+    seed : int
+        Seeds the subsample of rows the bins are computed on.
+
+    Returns
+    -------
+    dict
+        ``input_center`` and ``input_scale`` (an
+        :class:`~skfocal._preprocessing.InputScaler` fitted on the rows) when
+        there is an input transform; ``bins`` (per feature, computed on up to
+        65,536 transformed rows) for piecewise-linear embeddings. Empty for
+        the plain network.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfocal._fit_backbone import fit_input_statistics
+    >>> stats = fit_input_statistics(
+    ...     {"input_transform": "standard", "embedding": "none"},
+    ...     torch.tensor([[0.0], [2.0]]), seed=0)
+    >>> stats["input_center"].tolist(), stats["input_scale"].tolist()
+    ([1.0], [1.0])
+    """
+    kind = module_params.get("input_transform", "none")
+    embedding = module_params.get("embedding", "none")
+    if kind == "none" and embedding != "piecewise_linear":
+        return {}
+    rows = _host_matrix(features)
+    scaler = InputScaler(kind).fit(rows)
+    statistics: dict[str, Any] = {}
+    if kind != "none":
+        statistics["input_center"] = scaler.center_
+        statistics["input_scale"] = scaler.scale_
+    if embedding == "piecewise_linear":
+        statistics["bins"] = _piecewise_bins(scaler, rows, seed)
+    return statistics
+
+
+def _host_matrix(features: Tensor | SparseRows) -> np.ndarray | sp.csr_matrix:
+    """The features as numpy (or scipy CSR) arrays: views on the CPU."""
+    if isinstance(features, SparseRows):
+        return sp.csr_matrix(
+            (
+                features.values.cpu().numpy(),
+                features.columns.cpu().numpy(),
+                features.row_pointers.cpu().numpy(),
+            ),
+            shape=features.shape,
+        )
+    return features.detach().cpu().numpy()
+
+
+def _piecewise_bins(
+    scaler: InputScaler, rows: np.ndarray | sp.csr_matrix, seed: int
+) -> list[Tensor]:
+    # Transform only the subsample the quantiles need, not every row.
+    n_rows = rows.shape[0]
+    if n_rows > _BIN_ROWS:
+        rng = np.random.default_rng(seed)
+        chosen = np.sort(rng.choice(n_rows, size=_BIN_ROWS, replace=False))
+        rows = rows[chosen]
+    sample = scaler.transform(rows)
+    if sp.issparse(sample):
+        sample = sample.toarray()
+    return compute_piecewise_bins(sample, n_bins=DEFAULT_N_BINS, max_rows=None)
