@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Cross-validate every method on every dataset (preprocessing and "
             "resampling inside each training fold), append each finished fold "
             "to OUTPUT/results.csv and write OUTPUT/summary.md with tables, "
-            "ranks, Friedman and Wilcoxon-Holm tests, and PNG plots. Rerunning "
+            "tests (two or more datasets: ranks, Friedman, Nemenyi and "
+            "Wilcoxon-Holm; one dataset: corrected resampled t-tests over the "
+            "folds, Holm-adjusted) and PNG plots. Rerunning "
             "the same command resumes an interrupted run; a directory may be "
             "extended with more datasets or methods, but not reused with other "
             "--folds, --repeats, --seed, --max-epochs or --tune."
@@ -124,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--suite",
-        metavar="quick|default|NAME,...",
+        metavar="quick|default|full|NAME,...",
         help="bundled datasets: a suite or dataset names separated by commas "
         "(default: 'default', unless --data is given); see 'skfocal datasets'",
     )
@@ -135,11 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--methods",
         metavar="NAME,...",
-        help="methods separated by commas (default: all 13: ce, balanced_ce, "
+        help="methods separated by commas (default: all 15: ce, balanced_ce, "
         "focal, ghm, ros, smote, adasyn, borderline_smote, rus, smote_tomek, "
-        "logreg_balanced, balanced_rf, easy_ensemble; with --suite quick, the "
-        "9 of them that keep it a few minutes: no adasyn, borderline_smote, "
-        "smote_tomek, easy_ensemble)",
+        "logreg_balanced, balanced_rf, easy_ensemble, lightgbm, xgboost; with "
+        "--suite quick, the 11 of them that keep it a few minutes: no adasyn, "
+        "borderline_smote, smote_tomek, easy_ensemble)",
     )
     bench.add_argument(
         "--folds", type=_int_at_least(2), default=5, help="folds (default: 5)"
@@ -222,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     datasets.add_argument(
         "--suite",
-        metavar="quick|default|NAME,...",
+        metavar="quick|default|full|NAME,...",
         help="list only these datasets (default: all)",
     )
     datasets.set_defaults(func=_datasets)
@@ -370,9 +372,10 @@ def _benchmark(args: argparse.Namespace) -> int:
         _fail(f"{exc} Run the same command again.", EXIT_FAILURE)
     try:
         with directory_lock(output):
-            summary = benchmark.write_report(
+            summary = benchmark.build_summary(
                 output, datasets=plan.datasets, methods=plan.methods
             )
+            report = summary.write()
     except OSError as exc:
         _fail(
             f"cannot write the report in '{output}': {_os_message(exc)}; the "
@@ -381,8 +384,11 @@ def _benchmark(args: argparse.Namespace) -> int:
         )
     except benchmark.BenchmarkDirectoryError as exc:
         _fail(str(exc))
-    _print_winners(summary)
-    print(f"Results: {output / 'results.csv'}\nReport: {summary}")
+    # The dropped rows were said on stderr before the run (_print_plan), where
+    # they are seen before hours of training, and on every resume; the report
+    # lists them again, the console does not repeat them.
+    print(summary.console_text(dropped=False))
+    print(f"Results: {output / 'results.csv'}\nReport: {report}")
     return 0
 
 
@@ -446,18 +452,6 @@ def _dask_client(args: argparse.Namespace, n_missing: int) -> Iterator[Any]:
             file=sys.stderr,
         )
         yield client
-
-
-def _print_winners(summary: Path) -> None:
-    lines = summary.read_text(encoding="utf-8").splitlines()
-    start = lines.index("## Winners") if "## Winners" in lines else None
-    if start is None:
-        return
-    for line in lines[start + 1 :]:
-        if line.startswith("## "):
-            break
-        if line.startswith("- "):
-            print(line.replace("**", "").replace("`", ""))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,9 @@ run: test_benchmark_plan.py; faults: test_benchmark_faults.py)."""
 from __future__ import annotations
 
 import ast
+import doctest
 import graphlib
+import importlib
 import importlib.util
 import math
 import sys
@@ -421,3 +423,28 @@ def test_benchmark_modules_import_in_one_direction():
     modules = {m: t & set(graph) for m, t in graph.items() if m != "skfocal.benchmark"}
     order = list(graphlib.TopologicalSorter(modules).static_order())
     assert set(order) >= set(modules)
+
+
+# ---------------------------------------------------------------------------
+# Docstring examples
+# ---------------------------------------------------------------------------
+
+_DOCUMENTED = [
+    *sorted(
+        f"skfocal.benchmark.{path.stem}"
+        for path in Path(skfocal.benchmark.__file__).parent.glob("_*.py")
+    ),
+    "skfocal.benchmark",
+    "skfocal.cli",
+    "skfocal.datasets",
+    "skfocal._dataset_files",
+]
+
+
+@pytest.mark.parametrize("name", _DOCUMENTED)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(
+        module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.failed == 0

@@ -480,17 +480,21 @@ def test_run_rejects_bad_input(kwargs, message, binary_csv, tmp_path):
 # ---------------------------------------------------------------------------
 
 
-def test_report_names_a_winner_per_metric_and_draws_plots(reference_run):
-    summary = write_report(reference_run).read_text()
+def test_report_names_a_winner_per_metric_and_draws_plots(reference_copy):
+    summary = write_report(reference_copy).read_text()
     winners = summary.split("## Winners")[1].split("## ")[0]
     for label in METRICS.values():
         line = next(row for row in winners.splitlines() if f"**{label}**" in row)
+        # One dataset: the best mean over the folds, not a rank.
+        assert re.search(r"`(\w+)` (has|share) the best mean", line), line
         assert any(f"`{method}`" in line for method in FAST_METHODS)
-    # One dataset: no Friedman test, said in words.
+    # One dataset: no Friedman test, said in words, and none computed.
     assert "One dataset: no Friedman test" in summary
+    assert "Friedman chi-square" not in summary
+    assert "## Comparison over folds" in summary
     assert f"Computed by skfocal {skfocal.__version__}." in summary
-    plots = sorted(path.name for path in reference_run.glob("*.png"))
-    assert "pr_curves.png" in plots
+    plots = sorted(path.name for path in reference_copy.glob("*.png"))
+    assert plots == ["pr_curves.png", "scores.png"]
     for plot in plots:
-        assert (reference_run / plot).stat().st_size > 0
+        assert (reference_copy / plot).stat().st_size > 0
         assert f"]({plot})" in summary

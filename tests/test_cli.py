@@ -87,7 +87,11 @@ def test_benchmark_writes_results_and_report(run_cli, data_csv, tmp_path):
         assert column in results.columns
     assert (tmp_path / "config.json").exists()
     assert (tmp_path / "summary.md").exists()
-    assert "average precision:" in out
+    # The winners of the summary object, one per metric, without Markdown.
+    winners = out.splitlines()[: len(METRICS)]
+    assert winners[0].startswith("- average precision: ")
+    assert all(line.startswith("- ") for line in winners)
+    assert not any("**" in line or "`" in line for line in winners)
     assert f"Report: {tmp_path / 'summary.md'}" in out
     # Rerunning a finished benchmark computes nothing and rewrites the report.
     code, _, err = run_cli(*_benchmark_args(data_csv, tmp_path))
@@ -578,10 +582,14 @@ def test_a_table_with_missing_targets_says_what_was_dropped(
     frame.loc[[5, 17], "label"] = None
     table = tmp_path / "gaps.csv"
     frame.to_csv(table, index=False)
-    code, _, err = run_cli(*_benchmark_args(table, tmp_path / "out"))
+    code, out, err = run_cli(*_benchmark_args(table, tmp_path / "out"))
     assert code == 0, err
     assert "Dataset 'gaps': 2 row(s) dropped because the target is missing " in err
     assert "(data rows 5, 17, counting from 0)" in err
+    # Said once on the console, before the run; the report lists them too.
+    assert "dropped" not in out
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "`gaps`: 2 row(s) with a missing target dropped" in summary
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert config["datasets"]["gaps"]["dropped_missing_target"] == 2
     results = read_results(tmp_path / "out" / "results.csv")
@@ -657,3 +665,13 @@ def test_loky_workers_end_soon_after_a_kill_9(slow_args, tmp_path):
     for worker in alive:
         worker.kill()
     assert not alive, f"worker processes outlived the killed command: {alive}"
+
+
+def test_help_names_every_default_method(run_cli):
+    code, out, _ = run_cli("benchmark", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert f"default: all {len(benchmark.DEFAULT_METHODS)}: " in text
+    listed = text.split(f"all {len(benchmark.DEFAULT_METHODS)}: ")[1].split(";")[0]
+    assert listed.split(", ") == list(benchmark.DEFAULT_METHODS)
+    assert f"the {len(benchmark.QUICK_METHODS)} of them" in text

@@ -9,7 +9,11 @@ leaf that both runners call), ``_local`` (this machine) and ``_dask`` (a
 cluster), ``_plan`` (the grid and what is missing; runs it under the
 directory ``_lock``), ``_config`` (``config.json``), ``_store`` (the CSV
 files, one reader each), ``_interrupt`` (Ctrl-C) and ``_atomic`` (whole-file
-writes).
+writes). The methods: ``_methods`` (the registry) and ``_trees`` (LightGBM,
+XGBoost). The scores: ``_metrics`` and ``_threshold`` (decision rules tuned
+inside the training fold, with :mod:`skfocal._decision`). The report:
+``_stats`` (tests), ``_analysis`` (tables and winners of one metric),
+``_report`` (:class:`BenchmarkSummary`, ``summary.md``) and ``_plots``.
 
 Examples
 --------
@@ -40,8 +44,10 @@ from skfocal.benchmark._methods import (  # noqa: E402
     make_method,
 )
 from skfocal.benchmark._metrics import (  # noqa: E402
+    LOWER_IS_BETTER,
     METRICS,
     average_precision,
+    expected_calibration_error,
     score_predictions,
 )
 from skfocal.benchmark._plan import (  # noqa: E402
@@ -49,13 +55,22 @@ from skfocal.benchmark._plan import (  # noqa: E402
     BenchmarkPlan,
     plan_benchmark,
 )
-from skfocal.benchmark._report import summary_tables, write_report  # noqa: E402
+from skfocal.benchmark._report import (  # noqa: E402
+    BenchmarkSummary,
+    MetricAnalysis,
+    build_summary,
+    summary_tables,
+    write_report,
+)
 from skfocal.benchmark._stats import (  # noqa: E402
     FriedmanResult,
+    TTestResult,
     average_ranks,
+    corrected_resampled_ttest,
     critical_difference,
     friedman_test,
     holm_correction,
+    paired_fold_tests,
     rank_methods,
     wilcoxon_holm,
 )
@@ -65,22 +80,30 @@ from skfocal.benchmark._task import TableSource  # noqa: E402
 __all__ = [
     "DEFAULT_MAX_EPOCHS",
     "DEFAULT_METHODS",
+    "LOWER_IS_BETTER",
     "METHODS",
     "METRICS",
     "QUICK_METHODS",
     "BenchmarkDirectoryError",
     "BenchmarkPlan",
+    "BenchmarkSummary",
     "ClampedNeighborsSampler",
     "DirectoryInUseError",
     "FriedmanResult",
     "MethodSpec",
+    "MetricAnalysis",
+    "TTestResult",
     "TableSource",
     "average_precision",
     "average_ranks",
+    "build_summary",
+    "corrected_resampled_ttest",
     "critical_difference",
+    "expected_calibration_error",
     "friedman_test",
     "holm_correction",
     "make_method",
+    "paired_fold_tests",
     "plan_benchmark",
     "rank_methods",
     "score_predictions",

@@ -248,16 +248,37 @@ class BenchmarkSummary:
         """The winner sentence of every analysed metric (Markdown)."""
         return [analysis.winner for analysis in self.analyses.values()]
 
-    def console_text(self) -> str:
+    def console_text(self, *, dropped: bool = True) -> str:
         """The winners and the dropped rows, as plain text for a terminal.
+
+        Parameters
+        ----------
+        dropped : bool, default=True
+            Whether to add the rows dropped for a missing target (``skfocal
+            benchmark`` says them before the run instead, and leaves them
+            out here).
 
         Returns
         -------
         str
             One line per metric, then one per dataset with dropped rows.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from skfocal.benchmark import build_summary, plan_benchmark
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     plan = plan_benchmark("ecoli3", ["logreg_balanced", "rus"],
+        ...                           output=Path(tmp), n_splits=2, n_repeats=1)
+        ...     _ = plan.run(progress=False, n_jobs=1)
+        ...     text = build_summary(tmp).console_text()
+        >>> print(text.splitlines()[0])
+        - average precision: ... has the best mean (... over 2 folds)...; no other ...
         """
         lines = [w.replace("**", "").replace("`", "") for w in self.winners]
-        lines += [line.replace("`", "") for line in _dropped_lines(self.dropped)]
+        if dropped:
+            lines += [line.replace("`", "") for line in _dropped_lines(self.dropped)]
         return "\n".join(lines)
 
     def _header_lines(self) -> list[str]:
