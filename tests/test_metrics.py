@@ -18,6 +18,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import train_test_split
 
+from skfocal._decision import ThresholdRule, tune_threshold
 from skfocal.benchmark._metrics import (
     LOWER_IS_BETTER,
     METRICS,
@@ -26,12 +27,13 @@ from skfocal.benchmark._metrics import (
     score_predictions,
 )
 from skfocal.benchmark._threshold import (
-    EXPONENT_GRID,
+    GRID_SIZE,
     TUNED_METRICS,
-    inner_split_threshold,
-    score_at_threshold,
-    tune_threshold_on,
+    tune_on_inner_split,
+    tune_rule,
 )
+
+EXPONENT_GRID = np.linspace(0.0, 1.0, GRID_SIZE)
 
 
 def _random_proba(rng, n, n_classes):
@@ -166,17 +168,46 @@ def test_binary_threshold_reaches_the_brute_force_optimum(metric, seed):
         _sklearn_metric(metric, y, (score >= t).astype(int), 2)
         for t in np.unique(score)
     )
-    threshold = tune_threshold_on(y, proba, metric)
-    reached = _sklearn_metric(metric, y, (score >= threshold).astype(int), 2)
+    rule = tune_rule(y, proba, metric)
+    reached = _sklearn_metric(metric, y, rule.predict(proba), 2)
     assert reached == pytest.approx(best)
+    assert rule.score == pytest.approx(best)
     # Between two observed scores, never on one of them.
-    assert threshold not in set(score)
+    assert rule.kind == "threshold"
+    assert rule.value not in set(score)
+
+
+def test_binary_macro_f1_is_not_the_f1_of_class_1():
+    # By hand: the F1 of class 1 is best cutting at 0.15 (8/9; class 0 then
+    # scores 2/3, macro 0.778); macro F1 is best at 0.35 (6/7 and 4/5, 0.829).
+    y = np.array([0, 1, 0, 1, 1, 1])
+    p1 = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    proba = np.column_stack([1 - p1, p1])
+    class_1 = tune_threshold(y, proba, "f1")
+    macro = tune_rule(y, proba, "f1_macro")
+    assert _sklearn_metric("f1_macro", y, macro.predict(proba), 2) > (
+        _sklearn_metric("f1_macro", y, class_1.predict(proba), 2)
+    )
+    assert class_1.value == pytest.approx(0.15)
+    assert macro.value == pytest.approx(0.35)
+    assert macro.score == pytest.approx((6 / 7 + 4 / 5) / 2)
+
+
+def test_balanced_accuracy_rule_is_the_estimators_auto_rule():
+    # One search, one tie rule: the benchmark's rule is _decision's.
+    rng = np.random.default_rng(3)
+    y = (rng.random(60) < 0.3).astype(int)
+    p1 = rng.random(60).round(1)
+    proba = np.column_stack([1 - p1, p1])
+    assert tune_rule(y, proba, "balanced_accuracy") == tune_threshold(y, proba)
 
 
 def test_constant_scores_give_threshold_one_half():
+    # Every cut is as good as the other; the one nearest 0.5 is kept.
     proba = np.full((6, 2), 0.5)
     y = np.array([0, 0, 0, 0, 1, 1])
-    assert tune_threshold_on(y, proba, "balanced_accuracy") == 0.5
+    for metric in TUNED_METRICS.values():
+        assert tune_rule(y, proba, metric).value in (0.25, 0.75)
 
 
 @pytest.mark.parametrize("metric", ["balanced_accuracy", "f1_macro"])
@@ -191,25 +222,32 @@ def test_multiclass_exponent_reaches_the_brute_force_optimum(metric):
     for t in EXPONENT_GRID:
         adjusted = proba / prior**t
         values.append(_sklearn_metric(metric, y, adjusted.argmax(axis=1), 3))
-    exponent = tune_threshold_on(y, proba, metric, prior)
-    assert exponent in EXPONENT_GRID
-    reached = score_at_threshold(y, proba, exponent, prior, metric=metric)
+    rule = tune_rule(y, proba, metric, prior)
+    assert rule.kind == "logit_adjustment"
+    assert rule.value in EXPONENT_GRID
+    reached = _sklearn_metric(metric, y, rule.predict(proba), 3)
     assert reached == pytest.approx(max(values))
 
 
-def test_tuning_rejects_an_unknown_metric():
-    proba = np.array([[0.5, 0.5]])
+def test_tuning_rejects_an_unknown_metric_or_a_missing_class():
+    proba = np.array([[0.5, 0.5], [0.4, 0.6]])
     with pytest.raises(ValueError, match=r"metric must be one of .* got 'mcc'"):
-        tune_threshold_on(np.array([1]), proba, "mcc")
+        tune_rule(np.array([0, 1]), proba, "mcc")
+    with pytest.raises(ValueError, match=r"class\(es\) \[0\] are missing"):
+        tune_rule(np.array([1, 1]), proba, "f1_macro")
     with pytest.raises(ValueError, match="metrics must be among"):
-        inner_split_threshold(LogisticRegression(), proba, np.array([1]), 0, ["mcc"])
+        tune_on_inner_split(LogisticRegression(), proba, np.array([1, 0]), 0, ["mcc"])
+    with pytest.raises(ValueError, match=r"rules must be keyed by .*\['mcc'\]"):
+        score_predictions(
+            np.array([0, 1]), proba, 1, rules={"mcc": ThresholdRule("argmax")}
+        )
 
 
-def test_score_predictions_applies_the_tuned_thresholds():
+def test_score_predictions_applies_the_tuned_rules():
     proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.65, 0.35]])
     y = np.array([0, 0, 1, 1])
     scores = score_predictions(
-        y, proba, 1, thresholds={"balanced_accuracy_tuned": 0.25}
+        y, proba, 1, rules={"balanced_accuracy_tuned": ThresholdRule("threshold", 0.25)}
     )
     assert scores["balanced_accuracy"] == 0.5
     assert scores["balanced_accuracy_tuned"] == 1.0
@@ -252,33 +290,43 @@ def test_tuned_threshold_never_sees_the_test_fold():
     X_test = np.column_stack([test_score, 1000 + np.arange(20)])
 
     _FirstColumnIsTheScore.seen = []
-    thresholds = inner_split_threshold(
-        _FirstColumnIsTheScore(), X_train, y_train, seed=0
-    )
+    rules = tune_on_inner_split(_FirstColumnIsTheScore(), X_train, y_train, seed=0)
     assert set(_FirstColumnIsTheScore.seen) == set(range(80))
-    assert all(0.4 <= t <= 0.6 for t in thresholds.values())
+    assert sorted(rules) == sorted(TUNED_METRICS)
+    assert all(0.4 <= rule.value <= 0.6 for rule in rules.values())
 
     outer = _FirstColumnIsTheScore().fit(X_train, y_train)
-    scores = score_predictions(
-        y_test, outer.predict_proba(X_test), 1, thresholds=thresholds
-    )
+    proba_test = outer.predict_proba(X_test)
+    scores = score_predictions(y_test, proba_test, 1, rules=rules)
     assert scores["balanced_accuracy_tuned"] == 0.5
-    leaked = tune_threshold_on(y_test, outer.predict_proba(X_test), "balanced_accuracy")
-    assert score_at_threshold(y_test, outer.predict_proba(X_test), leaked) == 1.0
+    assert scores["f1_macro_tuned"] == pytest.approx(
+        f1_score(y_test, np.zeros(20, dtype=int), average="macro", zero_division=0)
+    )
+    # What a leak would have given: the trap is real.
+    leaked = {
+        "balanced_accuracy_tuned": tune_rule(y_test, proba_test, "balanced_accuracy")
+    }
+    assert (
+        score_predictions(y_test, proba_test, 1, rules=leaked)[
+            "balanced_accuracy_tuned"
+        ]
+        == 1.0
+    )
 
 
 def test_inner_split_is_the_stratified_75_25_split_of_the_training_fold():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(200, 2))
     y = (X[:, 0] + rng.normal(size=200) > 1.2).astype(int)
-    thresholds = inner_split_threshold(LogisticRegression(), X, y, seed=7)
+    rules = tune_on_inner_split(LogisticRegression(), X, y, seed=7)
     fit_rows, val_rows = train_test_split(
         np.arange(200), test_size=0.25, stratify=y, random_state=7
     )
     by_hand = LogisticRegression().fit(X[fit_rows], y[fit_rows])
     proba = by_hand.predict_proba(X[val_rows])
+    prior = np.bincount(y) / len(y)
     for name, metric in TUNED_METRICS.items():
-        assert thresholds[name] == tune_threshold_on(y[val_rows], proba, metric)
+        assert rules[name] == tune_rule(y[val_rows], proba, metric, prior)
 
 
 def test_inner_split_accepts_a_factory_and_multiclass():
@@ -286,18 +334,30 @@ def test_inner_split_accepts_a_factory_and_multiclass():
     X = rng.normal(size=(150, 2))
     y = np.repeat([0, 1, 2], [100, 35, 15])
     X[:, 0] += y
-    thresholds = inner_split_threshold(
+    rules = tune_on_inner_split(
         lambda: LogisticRegression(), X, y, seed=0, metrics=["f1_macro_tuned"]
     )
-    assert list(thresholds) == ["f1_macro_tuned"]
-    assert thresholds["f1_macro_tuned"] in EXPONENT_GRID
+    assert list(rules) == ["f1_macro_tuned"]
+    assert rules["f1_macro_tuned"].kind == "logit_adjustment"
+    assert rules["f1_macro_tuned"].value in EXPONENT_GRID
+    np.testing.assert_allclose(
+        rules["f1_macro_tuned"].class_prior, [2 / 3, 0.7 / 3, 0.1]
+    )
 
 
-def test_inner_split_gives_nan_when_a_class_is_too_small():
-    X = np.arange(12, dtype=float).reshape(6, 2)
-    y = np.array([0, 0, 0, 0, 0, 1])
-    thresholds = inner_split_threshold(LogisticRegression(), X, y, seed=0)
-    assert all(math.isnan(t) for t in thresholds.values())
-    proba = np.array([[0.6, 0.4]] * 6)
-    scores = score_predictions(y, proba, 1, thresholds=thresholds)
+@pytest.mark.parametrize(
+    "y",
+    [
+        # One minority row: nothing to split.
+        np.array([0, 0, 0, 0, 0, 1]),
+        # Two minority rows among 16: the 25% part of 4 rows gets none.
+        np.repeat([0, 1], [14, 2]),
+    ],
+)
+def test_inner_split_gives_nan_when_a_class_is_too_small(y):
+    X = np.arange(2 * len(y), dtype=float).reshape(len(y), 2)
+    assert tune_on_inner_split(LogisticRegression(), X, y, seed=0) == {}
+    proba = np.array([[0.6, 0.4]] * len(y))
+    scores = score_predictions(y, proba, 1, rules={})
     assert math.isnan(scores["balanced_accuracy_tuned"])
+    assert math.isnan(scores["f1_macro_tuned"])

@@ -46,7 +46,8 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import label_binarize
 
-from skfocal.benchmark._threshold import TUNED_METRICS, score_at_threshold
+from skfocal._decision import ThresholdRule
+from skfocal.benchmark._threshold import TUNED_METRICS
 
 __all__ = [
     "ECE_BINS",
@@ -188,13 +189,24 @@ def average_precision(y_true: np.ndarray, proba: np.ndarray) -> float:
     return float(average_precision_score(indicator, scores, average="macro"))
 
 
+def _decision_scores(
+    y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray
+) -> dict[str, float]:
+    """The decision metrics that are also reported at a tuned threshold."""
+    return {
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "f1_macro": float(
+            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        ),
+    }
+
+
 def score_predictions(
     y_true: np.ndarray,
     proba: np.ndarray,
     minority_class: int,
     *,
-    thresholds: Mapping[str, float] | None = None,
-    class_prior: np.ndarray | None = None,
+    rules: Mapping[str, ThresholdRule] | None = None,
 ) -> dict[str, float]:
     """Every metric of :data:`METRICS` for one test fold.
 
@@ -202,7 +214,7 @@ def score_predictions(
     precision and ROC AUC are macro averages of one-vs-rest scores; the
     G-mean is imbalanced-learn's multi-class geometric mean of per-class
     recalls. The probability metrics are described in the module docstring.
-    The tuned-threshold metrics are NaN unless ``thresholds`` is given.
+    A tuned-threshold metric is NaN unless ``rules`` holds its rule.
 
     Parameters
     ----------
@@ -212,13 +224,10 @@ def score_predictions(
         Predicted class probabilities, columns in code order.
     minority_class : int
         Code of the rarest class, whose recall is ``minority_recall``.
-    thresholds : mapping or None, default=None
+    rules : mapping or None, default=None
         Tuned metric name (``"balanced_accuracy_tuned"``,
-        ``"f1_macro_tuned"``) to the threshold tuned inside the training fold
-        (:func:`~skfocal.benchmark._threshold.inner_split_threshold`).
-    class_prior : ndarray of shape (n_classes,) or None, default=None
-        Class frequencies of the training fold; needed with ``thresholds``
-        for multi-class problems.
+        ``"f1_macro_tuned"``) to the decision rule tuned inside the training
+        fold (:func:`~skfocal.benchmark._threshold.tune_on_inner_split`).
 
     Returns
     -------
@@ -228,12 +237,17 @@ def score_predictions(
     Examples
     --------
     >>> import numpy as np
+    >>> from skfocal._decision import ThresholdRule
     >>> from skfocal.benchmark import score_predictions
     >>> y = np.array([0, 0, 0, 1, 1])
     >>> proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.6, 0.4]])
     >>> scores = score_predictions(y, proba, minority_class=1)
     >>> scores["minority_recall"], scores["roc_auc"]
     (0.5, 0.666...)
+    >>> rules = {"balanced_accuracy_tuned": ThresholdRule("threshold", 0.3)}
+    >>> tuned = score_predictions(y, proba, minority_class=1, rules=rules)
+    >>> tuned["balanced_accuracy"], tuned["balanced_accuracy_tuned"]
+    (0.583..., 0.833...)
     """
     proba = np.asarray(proba)
     n_classes = proba.shape[1]
@@ -245,14 +259,22 @@ def score_predictions(
         roc_auc = roc_auc_score(
             y_true, proba, multi_class="ovr", average="macro", labels=labels
         )
+    unknown = sorted(set(rules or {}) - set(TUNED_METRICS))
+    if unknown:
+        raise ValueError(
+            f"rules must be keyed by {list(TUNED_METRICS)}; got {unknown}."
+        )
+    at_own_decision = _decision_scores(y_true, y_pred, labels)
+    tuned = dict.fromkeys(TUNED_METRICS, math.nan)
+    for name, rule in (rules or {}).items():
+        y_tuned = rule.predict(proba)
+        tuned[name] = _decision_scores(y_true, y_tuned, labels)[TUNED_METRICS[name]]
     return {
         "average_precision": average_precision(y_true, proba),
         "roc_auc": float(roc_auc),
-        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": at_own_decision["balanced_accuracy"],
         "g_mean": float(geometric_mean_score(y_true, y_pred, labels=labels)),
-        "f1_macro": float(
-            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-        ),
+        "f1_macro": at_own_decision["f1_macro"],
         "mcc": float(matthews_corrcoef(y_true, y_pred)),
         "minority_recall": float(
             recall_score(
@@ -263,16 +285,7 @@ def score_predictions(
                 zero_division=0,
             )
         ),
-        **{
-            name: (
-                score_at_threshold(
-                    y_true, proba, thresholds[name], class_prior, metric=metric
-                )
-                if thresholds is not None and name in thresholds
-                else math.nan
-            )
-            for name, metric in TUNED_METRICS.items()
-        },
+        **tuned,
         "brier_loss": float(brier_score_loss(y_true, proba, labels=labels)),
         "log_loss": _log_loss(y_true, proba),
         "ece_loss": expected_calibration_error(y_true, proba),

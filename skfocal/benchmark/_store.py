@@ -58,7 +58,7 @@ RESULT_COLUMNS = [
 #: :data:`~skfocal.benchmark._metrics.METRICS` (so new metrics are checked
 #: without a change here), the timings and the fold sizes. Tuned-threshold
 #: metrics are the exception: they are NaN, by design, when the training fold
-#: is too small to split (:func:`~skfocal.benchmark._threshold.inner_split_threshold`).
+#: is too small to split (:func:`~skfocal.benchmark._threshold.tune_on_inner_split`).
 REQUIRED_COLUMNS = [
     *(metric for metric in METRICS if metric not in TUNED_METRICS),
     *_TIME_COLUMNS,

@@ -26,10 +26,11 @@ import pandas as pd
 import torch
 from sklearn.model_selection import GridSearchCV
 
+from skfocal._decision import ThresholdRule
 from skfocal.benchmark._methods import make_method
 from skfocal.benchmark._metrics import METRICS, score_predictions
 from skfocal.benchmark._store import PREDICTION_COLUMNS
-from skfocal.benchmark._threshold import TUNED_METRICS, inner_split_threshold
+from skfocal.benchmark._threshold import tune_on_inner_split
 from skfocal.datasets import load_dataset, load_table
 
 __all__ = [
@@ -235,25 +236,20 @@ def _fitted_pipeline(model):
     return model.best_estimator_ if isinstance(model, GridSearchCV) else model
 
 
-def _tuned_thresholds(
+def _tuned_rules(
     build: Callable[[], Any], X_train: pd.DataFrame, y_train: np.ndarray, task: Task
-) -> tuple[dict[str, float], str]:
-    """Decision thresholds tuned on the training fold alone, and a note.
+) -> tuple[dict[str, ThresholdRule], str]:
+    """Decision rules tuned on the training fold alone, and a note.
 
     A fresh copy of the method is fitted on part of the training fold
-    (:func:`~skfocal.benchmark._threshold.inner_split_threshold`); the test
-    fold is not an argument, so it cannot leak into the thresholds. If that
-    inner fit fails, the tuned metrics are NaN and the fold's other scores
-    stand.
+    (:func:`~skfocal.benchmark._threshold.tune_on_inner_split`); the test
+    fold is not an argument, so it cannot leak into the rules. If that inner
+    fit fails, the tuned metrics are NaN and the fold's other scores stand.
     """
     try:
-        return inner_split_threshold(
-            build, X_train, y_train, seed=task.random_state
-        ), ""
+        return tune_on_inner_split(build, X_train, y_train, seed=task.random_state), ""
     except Exception as exc:
-        return dict.fromkeys(TUNED_METRICS, math.nan), (
-            f"threshold tuning failed ({_short_error(exc)})"
-        )
+        return {}, f"threshold tuning failed ({_short_error(exc)})"
 
 
 def run_task(
@@ -325,15 +321,8 @@ def run_task(
             start = time.perf_counter()
             proba = model.predict_proba(X_test)
             predict_time = time.perf_counter() - start
-            thresholds, tuning_note = _tuned_thresholds(build, X_train, y_train, task)
-            prior = np.bincount(y_train, minlength=len(data.classes)) / len(y_train)
-            scores = score_predictions(
-                y_test,
-                proba,
-                data.minority,
-                thresholds=thresholds,
-                class_prior=prior,
-            )
+            rules, tuning_note = _tuned_rules(build, X_train, y_train, task)
+            scores = score_predictions(y_test, proba, data.minority, rules=rules)
         row.update(scores, fit_time=fit_time, predict_time=predict_time)
         if isinstance(model, GridSearchCV):
             row["best_params"] = ";".join(

@@ -1,49 +1,56 @@
-"""Decision thresholds tuned inside the training fold, never on the test fold.
+"""Decision rules tuned inside the training fold, never on the test fold.
 
 A model that ranks well can still decide badly with its own ``predict``
-(e.g. focal loss without class weights at 0.5). The tuned-threshold view
-asks what the model's scores are worth once its decision rule is tuned on
-data the model did not see, taken from the *training* fold:
+(e.g. focal loss without class weights at 0.5). The tuned-threshold columns
+of ``results.csv`` ask what the model's scores are worth once its decision
+rule is tuned on data the model did not see, taken from the *training* fold:
 
-1. split the training fold 75/25, stratified (:func:`inner_split_threshold`);
+1. split the training fold 75/25, stratified (:func:`tune_on_inner_split`);
 2. fit a fresh copy of the method on the 75%, predict the 25%;
-3. tune the rule on those predictions (:func:`tune_threshold_on`);
+3. tune the rule on those predictions (:func:`tune_rule`);
 4. apply it to the outer model's test-fold probabilities
-   (:func:`score_at_threshold`).
+   (:meth:`skfocal._decision.ThresholdRule.predict`).
 
-The rules:
+The rules and their search are those of the estimators' ``threshold="auto"``
+(:func:`skfocal._decision.tune_threshold`): binary, "class 1 when
+``p_1 >= t``" with ``t`` the middle of each interval between consecutive
+distinct inner scores, ties to the ``t`` closest to 0.5; multi-class, the
+post-hoc logit adjustment ``argmax_c p_c / pi_c ** tau`` with ``pi`` the
+training fold's class frequencies and ``tau`` on 21 points of ``[0, 1]``
+(``tau = 0`` is the model's own argmax, ``tau = 1`` the balanced-error rule
+of Menon et al. 2021), ties to the middle ``tau``.
 
-* binary: predict class 1 when ``p_1 >= threshold``. The candidates are the
-  midpoints between consecutive distinct inner scores; of the candidates
-  that maximise the metric the middle one is taken, the centre of the best
-  interval rather than its edge.
-* multi-class: predict ``argmax_c p_c / pi_c ** t`` with ``pi`` the class
-  frequencies of the training fold and ``t`` on the grid ``0, 0.05, ..., 1``
-  (``t = 0`` is the model's own argmax, ``t = 1`` the balanced-error rule of
-  post-hoc logit adjustment, Menon et al. 2021); ties take the middle ``t``.
+Only the benchmark-specific parts live here: the inner split, and macro F1
+of a *binary* problem, which ``_decision`` does not name (its ``"f1"`` is the
+F1 of class 1 there, macro F1 only for multi-class problems). That one metric
+is scored here on ``_decision``'s own candidate rules, with its tie rule.
 
 Labels are integer codes ``0..C-1`` as everywhere in the benchmark.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.metrics import balanced_accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 
+from skfocal._decision import (
+    _SCORE_TIE_TOL,
+    ThresholdRule,
+    _binary_candidates,
+    _scores_from_confusion,
+    tune_threshold,
+)
+
 __all__ = [
-    "EXPONENT_GRID",
+    "GRID_SIZE",
+    "INNER_TEST_SIZE",
     "TUNED_METRICS",
-    "inner_split_threshold",
-    "predict_at_threshold",
-    "score_at_threshold",
-    "tune_threshold_on",
+    "tune_on_inner_split",
+    "tune_rule",
 ]
 
 #: Tuned-threshold columns of ``results.csv`` and the metric each one tunes.
@@ -51,237 +58,118 @@ TUNED_METRICS: dict[str, str] = {
     "balanced_accuracy_tuned": "balanced_accuracy",
     "f1_macro_tuned": "f1_macro",
 }
-#: The exponents ``t`` tried for multi-class problems.
-EXPONENT_GRID: np.ndarray = np.linspace(0.0, 1.0, 21)
 #: Share of the training fold held out to tune on.
 INNER_TEST_SIZE = 0.25
+#: Values of the multi-class exponent ``tau`` tried, evenly spaced in [0, 1].
+GRID_SIZE = 21
+# The benchmark's metric names to skfocal._decision's, where they agree.
+_DECISION_METRIC = {"balanced_accuracy": "balanced_accuracy", "f1_macro": "f1"}
 
 
-def _check_metric(metric: str) -> str:
-    if metric not in TUNED_METRICS.values():
-        raise ValueError(
-            f"metric must be one of {sorted(TUNED_METRICS.values())}; got {metric!r}."
-        )
-    return metric
-
-
-def _score(metric: str, y_true: np.ndarray, y_pred: np.ndarray, n_classes: int):
-    if metric == "balanced_accuracy":
-        with warnings.catch_warnings():
-            # A class absent from y_true warns; its recall is left out.
-            warnings.simplefilter("ignore", UserWarning)
-            return float(balanced_accuracy_score(y_true, y_pred))
-    return float(
-        f1_score(
-            y_true,
-            y_pred,
-            labels=np.arange(n_classes),
-            average="macro",
-            zero_division=0,
-        )
+def _tune_binary_macro_f1(
+    y: np.ndarray, proba: np.ndarray, class_prior: np.ndarray | None
+) -> ThresholdRule:
+    """``tune_threshold``'s binary search, scoring the macro F1 of both classes."""
+    thresholds, confusion = _binary_candidates(y, proba[:, 1], np.ones(len(y)))
+    # Both classes are present, so the multi-class F1 is the macro F1.
+    scores = _scores_from_confusion(confusion, "f1", binary=False)
+    tied = np.flatnonzero(scores >= scores.max() - _SCORE_TIE_TOL)
+    best = tied[np.argmin(np.abs(thresholds[tied] - 0.5))]
+    return ThresholdRule(
+        "threshold",
+        float(thresholds[best]),
+        class_prior=None if class_prior is None else tuple(class_prior),
+        score=float(scores[best]),
     )
 
 
-def _binary_curve(y: np.ndarray, score: np.ndarray, metric: str):
-    """Candidate thresholds and the metric at each, from cumulative counts.
-
-    Predicting 1 for the ``k`` highest scores gives ``TP_k`` and ``FP_k``
-    from cumulative sums; every distinct threshold is scored in one pass
-    instead of one metric call per candidate.
-    """
-    order = np.argsort(-score, kind="stable")
-    sorted_score, sorted_y = score[order], y[order]
-    # Cut only between distinct scores: rows with equal scores go together.
-    cuts = np.flatnonzero(np.diff(sorted_score) < 0)
-    thresholds = (sorted_score[cuts] + sorted_score[cuts + 1]) / 2
-    tp = np.cumsum(sorted_y == 1)[cuts].astype(np.float64)
-    fp = np.cumsum(sorted_y == 0)[cuts].astype(np.float64)
-    n_pos = float(np.sum(y == 1))
-    n_neg = float(len(y) - n_pos)
-    fn, tn = n_pos - tp, n_neg - fp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if metric == "balanced_accuracy":
-            recalls = [tp / n_pos if n_pos else None, tn / n_neg if n_neg else None]
-            present = [r for r in recalls if r is not None]
-            values = sum(present) / len(present)
-        else:
-            f1_pos = np.where(tp > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-            f1_neg = np.where(tn > 0, 2 * tn / (2 * tn + fn + fp), 0.0)
-            values = (f1_pos + f1_neg) / 2
-    return thresholds, np.asarray(values, dtype=np.float64)
-
-
-def _middle_of_best(candidates: np.ndarray, values: np.ndarray) -> float:
-    best = np.flatnonzero(values >= np.max(values) - 1e-12)
-    return float(candidates[best[len(best) // 2]])
-
-
-def predict_at_threshold(
-    proba: np.ndarray, threshold: float, class_prior: np.ndarray | None = None
-) -> np.ndarray:
-    """Class codes under a tuned rule (see the module docstring).
-
-    Parameters
-    ----------
-    proba : ndarray of shape (n_samples, n_classes)
-        Predicted probabilities, columns in code order.
-    threshold : float
-        Binary: the probability threshold of class 1. Multi-class: the
-        exponent ``t`` of ``argmax_c p_c / pi_c ** t``.
-    class_prior : ndarray of shape (n_classes,) or None
-        Class frequencies of the training fold; needed for multi-class.
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfocal.benchmark._threshold import predict_at_threshold
-    >>> predict_at_threshold(np.array([[0.8, 0.2], [0.6, 0.4]]), 0.3).tolist()
-    [0, 1]
-    >>> proba = np.array([[0.5, 0.3, 0.2]])
-    >>> prior = np.array([0.8, 0.15, 0.05])
-    >>> [int(predict_at_threshold(proba, t, prior)[0]) for t in (0.0, 1.0)]
-    [0, 2]
-    """
-    proba = np.asarray(proba, dtype=np.float64)
-    if proba.shape[1] == 2:
-        return (proba[:, 1] >= threshold).astype(np.int64)
-    if class_prior is None:
-        raise ValueError("class_prior is needed for a multi-class threshold.")
-    # Log space: p / pi ** t without overflow for tiny priors.
-    with np.errstate(divide="ignore"):
-        adjusted = np.log(proba) - threshold * np.log(np.asarray(class_prior))
-    return np.argmax(adjusted, axis=1).astype(np.int64)
-
-
-def tune_threshold_on(
-    y_inner: np.ndarray,
-    proba_inner: np.ndarray,
+def tune_rule(
+    y: np.ndarray,
+    proba: np.ndarray,
     metric: str,
     class_prior: np.ndarray | None = None,
-) -> float:
-    """The decision threshold that maximises ``metric`` on held-out predictions.
+) -> ThresholdRule:
+    """The decision rule that maximises ``metric`` on held-out predictions.
 
     Parameters
     ----------
-    y_inner : ndarray of shape (n_samples,)
-        Integer class codes of the inner held-out rows (from the training
-        fold).
-    proba_inner : ndarray of shape (n_samples, n_classes)
+    y : ndarray of shape (n_samples,)
+        Integer class codes of held-out rows (from the training fold); every
+        class must occur.
+    proba : ndarray of shape (n_samples, n_classes)
         Probabilities predicted for those rows by a model that did not train
         on them.
     metric : {"balanced_accuracy", "f1_macro"}
+        The metric to maximise; ``"f1_macro"`` is the unweighted mean of the
+        per-class F1 scores, for two classes as for more.
     class_prior : ndarray of shape (n_classes,) or None, default=None
-        Multi-class only: the training fold's class frequencies; ``None``
-        uses those of ``y_inner``.
+        The training fold's class frequencies (the multi-class rule divides
+        by them); ``None`` uses those of ``y``.
 
     Returns
     -------
-    float
-        Binary: the probability threshold of class 1 (0.5 when every score
-        is equal). Multi-class: the exponent ``t`` in [0, 1].
+    skfocal._decision.ThresholdRule
+        Binary: a ``"threshold"`` rule on ``p_1``. Multi-class: a
+        ``"logit_adjustment"`` rule with its exponent ``tau``.
 
     Raises
     ------
     ValueError
-        If ``metric`` is not tunable.
+        If ``metric`` is not tunable or ``y`` misses a class.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skfocal.benchmark._threshold import tune_threshold_on
+    >>> from skfocal.benchmark._threshold import tune_rule
     >>> y = np.array([0, 0, 0, 1, 1])
     >>> p1 = np.array([0.05, 0.1, 0.3, 0.2, 0.4])
-    >>> proba = np.column_stack([1 - p1, p1])
-    >>> tune_threshold_on(y, proba, "balanced_accuracy")
-    0.15...
+    >>> rule = tune_rule(y, np.column_stack([1 - p1, p1]), "balanced_accuracy")
+    >>> rule.kind, round(rule.value, 3), round(rule.score, 3)
+    ('threshold', 0.15, 0.833)
     """
-    _check_metric(metric)
-    y_inner = np.asarray(y_inner)
-    proba_inner = np.asarray(proba_inner, dtype=np.float64)
-    n_classes = proba_inner.shape[1]
-    if n_classes == 2:
-        thresholds, values = _binary_curve(y_inner, proba_inner[:, 1], metric)
-        if len(thresholds) == 0:
-            return 0.5
-        return _middle_of_best(thresholds, values)
-    if class_prior is None:
-        class_prior = np.bincount(y_inner, minlength=n_classes) / len(y_inner)
-    values = np.array(
-        [
-            _score(
-                metric,
-                y_inner,
-                predict_at_threshold(proba_inner, t, class_prior),
-                n_classes,
-            )
-            for t in EXPONENT_GRID
-        ]
+    if metric not in _DECISION_METRIC:
+        raise ValueError(
+            f"metric must be one of {list(_DECISION_METRIC)}; got {metric!r}."
+        )
+    y = np.asarray(y)
+    proba = np.asarray(proba, dtype=np.float64)
+    n_classes = proba.shape[1]
+    missing = sorted(set(range(n_classes)) - set(y.tolist()))
+    if missing:
+        raise ValueError(
+            f"y must hold every class 0..{n_classes - 1} to tune a rule; "
+            f"class(es) {missing} are missing."
+        )
+    if metric == "f1_macro" and n_classes == 2:
+        return _tune_binary_macro_f1(y, proba, class_prior)
+    return tune_threshold(
+        y,
+        proba,
+        _DECISION_METRIC[metric],
+        class_prior=class_prior,
+        grid_size=GRID_SIZE,
     )
-    return _middle_of_best(EXPONENT_GRID, values)
 
 
-def score_at_threshold(
-    y_test: np.ndarray,
-    proba_test: np.ndarray,
-    threshold: float,
-    class_prior: np.ndarray | None = None,
-    metric: str = "balanced_accuracy",
-) -> float:
-    """``metric`` of the test fold under a threshold tuned elsewhere.
-
-    Parameters
-    ----------
-    y_test : ndarray of shape (n_samples,)
-        Integer class codes.
-    proba_test : ndarray of shape (n_samples, n_classes)
-    threshold : float
-        From :func:`tune_threshold_on`; NaN gives NaN.
-    class_prior : ndarray of shape (n_classes,) or None, default=None
-        The training fold's class frequencies (multi-class only).
-    metric : {"balanced_accuracy", "f1_macro"}, default="balanced_accuracy"
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfocal.benchmark._threshold import score_at_threshold
-    >>> proba = np.array([[0.9, 0.1], [0.7, 0.3], [0.6, 0.4]])
-    >>> score_at_threshold(np.array([0, 1, 1]), proba, 0.25)
-    1.0
-    """
-    _check_metric(metric)
-    if not np.isfinite(threshold):
-        return math.nan
-    proba_test = np.asarray(proba_test, dtype=np.float64)
-    y_pred = predict_at_threshold(proba_test, threshold, class_prior)
-    return _score(metric, np.asarray(y_test), y_pred, proba_test.shape[1])
-
-
-def inner_split_threshold(
+def tune_on_inner_split(
     model: BaseEstimator | Callable[[], BaseEstimator],
     X_train,
     y_train: np.ndarray,
     seed: int,
     metrics: Sequence[str] = tuple(TUNED_METRICS),
-) -> dict[str, float]:
-    """Tune the decision rule on a 75/25 split of the training fold alone.
+) -> dict[str, ThresholdRule]:
+    """Tune the decision rules on a 75/25 split of the training fold alone.
 
-    A fresh, unfitted copy of the method (``clone(model)``, or
-    ``model()`` when it is a factory) is fitted on a stratified 75% of
-    ``X_train`` and predicts the other 25%; each metric's rule is tuned on
-    those predictions with the training fold's class frequencies as prior.
-    Nothing of the test fold is an argument, so nothing of it can leak.
+    A fresh, unfitted copy of the method (``clone(model)``, or ``model()``
+    when it is a factory) is fitted on a stratified 75% of ``X_train`` and
+    predicts the other 25%; each metric's rule is tuned on those predictions
+    (:func:`tune_rule`) with the training fold's class frequencies as prior.
+    Nothing of the test fold is an argument, so nothing of it can leak. The
+    extra fit on 75% of the rows costs about 0.75 of the method's own fit.
 
-    When the split is impossible (a class with fewer than 2 rows in the
-    training fold, or missing from the inner 75%), every threshold is NaN
-    and so are the tuned scores: no number beats a made-up one.
+    When the split cannot hold every class on both sides (a class with too
+    few rows in the training fold), no rule is returned and the tuned scores
+    are NaN: no number beats a made-up one.
 
     Parameters
     ----------
@@ -300,19 +188,24 @@ def inner_split_threshold(
     Returns
     -------
     dict
-        Tuned metric name to its threshold (binary) or exponent
-        (multi-class).
+        Tuned metric name to its :class:`~skfocal._decision.ThresholdRule`;
+        empty when the split is impossible.
+
+    Raises
+    ------
+    ValueError
+        If a name of ``metrics`` is not a key of :data:`TUNED_METRICS`.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skfocal.benchmark._threshold import inner_split_threshold
+    >>> from skfocal.benchmark._threshold import tune_on_inner_split
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 2))
     >>> y = (X[:, 0] + rng.normal(size=200) > 1.5).astype(int)
-    >>> thresholds = inner_split_threshold(LogisticRegression(), X, y, seed=0)
-    >>> sorted(thresholds), all(0 < t < 1 for t in thresholds.values())
+    >>> rules = tune_on_inner_split(LogisticRegression(), X, y, seed=0)
+    >>> sorted(rules), all(0 < rule.value < 1 for rule in rules.values())
     (['balanced_accuracy_tuned', 'f1_macro_tuned'], True)
     """
     unknown = [name for name in metrics if name not in TUNED_METRICS]
@@ -321,23 +214,22 @@ def inner_split_threshold(
             f"metrics must be among {list(TUNED_METRICS)}; got {unknown!r}."
         )
     y_train = np.asarray(y_train)
-    nan = dict.fromkeys(metrics, math.nan)
     counts = np.bincount(y_train)
     if len(counts) < 2 or counts.min() < 2:
-        return nan
+        return {}
     rows = np.arange(len(y_train))
     inner_fit, inner_val = train_test_split(
         rows, test_size=INNER_TEST_SIZE, stratify=y_train, random_state=seed
     )
-    if len(np.unique(y_train[inner_fit])) < len(counts):
-        return nan
+    if any(
+        len(np.unique(y_train[part])) < len(counts) for part in (inner_fit, inner_val)
+    ):
+        return {}
     fresh = clone(model) if isinstance(model, BaseEstimator) else model()
     fresh.fit(_safe_indexing(X_train, inner_fit), y_train[inner_fit])
     proba = fresh.predict_proba(_safe_indexing(X_train, inner_val))
     class_prior = counts / len(y_train)
     return {
-        name: tune_threshold_on(
-            y_train[inner_val], proba, TUNED_METRICS[name], class_prior
-        )
+        name: tune_rule(y_train[inner_val], proba, TUNED_METRICS[name], class_prior)
         for name in metrics
     }
