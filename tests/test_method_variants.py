@@ -81,9 +81,11 @@ def test_a_variant_runs_on_the_same_folds_as_its_method(write_user_table, tmp_pa
         seed=0,
     )
     plan.run(progress=False)
-    results = read_results(tmp_path / "out" / "results.csv").set_index(
-        ["method", "repeat", "fold"]
-    ).sort_index()
+    results = (
+        read_results(tmp_path / "out" / "results.csv")
+        .set_index(["method", "repeat", "fold"])
+        .sort_index()
+    )
     assert set(results.index.get_level_values("method")) == set(methods)
     # The same settings as 'ce' (max_epochs is already 3) give the same scores.
     pd.testing.assert_series_equal(
@@ -91,3 +93,30 @@ def test_a_variant_runs_on_the_same_folds_as_its_method(write_user_table, tmp_pa
         results.loc["ce[max_epochs=3]", "average_precision"],
         check_names=False,
     )
+
+
+def test_decision_metrics_score_the_models_own_predict(write_user_table, tmp_path):
+    table = write_user_table({"stay": 60, "churn": 20}, seed=4, name="rule")
+    plan = plan_benchmark(
+        [TableSource(str(table), "label")],
+        [
+            "balanced_ce[calibration=None]",
+            "balanced_ce[calibration=None,threshold=0.999]",
+        ],
+        output=tmp_path / "out",
+        n_splits=2,
+        n_repeats=1,
+        max_epochs=20,
+        seed=0,
+    )
+    plan.run(progress=False)
+    results = read_results(tmp_path / "out" / "results.csv")
+    strict = results[results.method == "balanced_ce[calibration=None,threshold=0.999]"]
+    plain = results[results.method == "balanced_ce[calibration=None]"]
+    # Same network, same probabilities: the ranking metric agrees ...
+    assert strict.average_precision.tolist() == plain.average_precision.tolist()
+    # ... but a threshold no probability reaches predicts the majority class
+    # only, which the decision metrics must see.
+    assert (plain.minority_recall > 0).all()
+    assert (strict.minority_recall == 0).all()
+    assert (strict.balanced_accuracy == 0.5).all()

@@ -207,10 +207,13 @@ def score_predictions(
     minority_class: int,
     *,
     rules: Mapping[str, ThresholdRule] | None = None,
+    y_pred: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Every metric of :data:`METRICS` for one test fold.
 
-    The predicted class is the most probable one. Multi-class average
+    The decision metrics score ``y_pred``, the model's own decisions (its
+    ``predict``, which may follow a threshold rule), or the most probable
+    class when it is None. Multi-class average
     precision and ROC AUC are macro averages of one-vs-rest scores; the
     G-mean is imbalanced-learn's multi-class geometric mean of per-class
     recalls. The probability metrics are described in the module docstring.
@@ -228,6 +231,8 @@ def score_predictions(
         Tuned metric name (``"balanced_accuracy_tuned"``,
         ``"f1_macro_tuned"``) to the decision rule tuned inside the training
         fold (:func:`~skfocal.benchmark._threshold.tune_on_inner_split`).
+    y_pred : ndarray of shape (n_samples,) or None, default=None
+        Class codes the model predicts; ``argmax(proba)`` when None.
 
     Returns
     -------
@@ -252,7 +257,9 @@ def score_predictions(
     proba = np.asarray(proba)
     n_classes = proba.shape[1]
     labels = np.arange(n_classes)
-    y_pred = labels[np.argmax(proba, axis=1)]
+    if y_pred is None:
+        y_pred = labels[np.argmax(proba, axis=1)]
+    y_pred = np.asarray(y_pred)
     if n_classes == 2:
         roc_auc = roc_auc_score(y_true, proba[:, 1])
     else:

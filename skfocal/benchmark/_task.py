@@ -321,8 +321,13 @@ def run_task(
             start = time.perf_counter()
             proba = model.predict_proba(X_test)
             predict_time = time.perf_counter() - start
+            # The decision metrics score the model's own rule (a threshold
+            # parameter, for instance), not the argmax of its probabilities.
+            y_pred = model.predict(X_test)
             rules, tuning_note = _tuned_rules(build, X_train, y_train, task)
-            scores = score_predictions(y_test, proba, data.minority, rules=rules)
+            scores = score_predictions(
+                y_test, proba, data.minority, rules=rules, y_pred=y_pred
+            )
         row.update(scores, fit_time=fit_time, predict_time=predict_time)
         if isinstance(model, GridSearchCV):
             row["best_params"] = ";".join(
