@@ -14,8 +14,13 @@ What it measures, on synthetic imbalanced binary data with 50 features:
 * peak extra memory during ``fit``, measured in a fresh subprocess per
   measurement (``ru_maxrss`` minus the RSS just before ``fit``);
 * the scaling exponent ``b`` of ``time ~ N**b``;
-* ``FocalClassifier()`` against ``MLPClassifier()``, each with its own
-  defaults, on a harder problem: fit time and held-out average precision.
+* ``FocalClassifier()`` against ``MLPClassifier()`` and LightGBM's
+  ``LGBMClassifier()``, each with its own defaults, on a harder problem: fit
+  time and held-out average precision;
+* with ``--ingredients``, the per-epoch cost of each backbone ingredient
+  against a hand loop training the same network, and the plain configuration
+  against ``MLPClassifier`` of the same architecture
+  (``speed_ingredients.py``, next to this script).
 
 Examples
 --------
@@ -27,6 +32,18 @@ Full default run (10k, 100k and 1M rows; several minutes on 2 cores), with a
 markdown report (and the raw results next to it as JSON)::
 
     python benchmarks/bench_speed.py --output bench.md
+
+The backbone ingredients and the defaults table only (100k rows, one
+thread; a few minutes)::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --threads 1 --skip-fit \
+        --skip-memory --ingredients all --output ingredients.md
+
+Peak memory of the default estimator and of the robust input transform at
+1M rows::
+
+    python benchmarks/bench_speed.py --threads 1 --skip-fit --skip-defaults \
+        --sizes 1000000 --memory-methods focal_default,focal_robust
 
 On a GPU, with an extra row at a GPU-friendly batch size for the largest N::
 
@@ -51,6 +68,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import speed_ingredients
 import torch
 from torch import nn
 
@@ -72,6 +90,8 @@ LABELS = {
     "hand": "hand loop, Adam",
     "hand_fused": "hand loop, Adam(fused=True)",
     "sklearn": "sklearn MLPClassifier",
+    "focal_default": "FocalClassifier() defaults",
+    "focal_robust": 'FocalClassifier(input_transform="robust_smooth_clip")',
 }
 HAND_METHODS = ("hand", "hand_fused")
 MEMORY_METHODS = ("focal", "sklearn", "hand_fused")
@@ -236,6 +256,10 @@ def fitter(method: str) -> Callable:
         )
     if method == "sklearn":
         return fit_sklearn
+    if method in speed_ingredients.MEMORY_CONFIGS:
+        return lambda X, y, **kw: speed_ingredients.fit_memory_config(
+            method, X, y, **kw
+        )
     raise ValueError(f"unknown method {method!r}")
 
 
@@ -441,12 +465,16 @@ def run_memory_subprocess(method: str, n_samples: int, args) -> dict:
 # Defaults against defaults
 # ----------------------------------------------------------------------
 def bench_defaults(n_samples: int = 100_000) -> dict:
-    """``FocalClassifier()`` vs ``MLPClassifier()``, each with its defaults.
+    """``FocalClassifier()`` vs ``MLPClassifier()`` and ``LGBMClassifier()``.
 
-    A harder imbalanced problem from ``make_classification`` (float64, as a
-    user would have it), a stratified 80/20 split, one fit each: wall time,
-    epochs run and average precision on the held-out part.
+    Each with its defaults. A harder imbalanced problem from
+    ``make_classification`` (float64, as a user would have it), a stratified
+    80/20 split, one fit each: wall time, epochs (boosting rounds for
+    LightGBM) run and average precision on the held-out part. LightGBM runs
+    on its default threads (all cores, OpenMP, which ``--threads`` does not
+    limit); ``verbose=-1`` only silences its log.
     """
+    from lightgbm import LGBMClassifier
     from sklearn.datasets import make_classification
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import average_precision_score
@@ -473,6 +501,7 @@ def bench_defaults(n_samples: int = 100_000) -> dict:
     for name, clf in (
         ("FocalClassifier", FocalClassifier(random_state=SEED)),
         ("MLPClassifier", MLPClassifier(random_state=SEED)),
+        ("LGBMClassifier", LGBMClassifier(verbose=-1)),
     ):
         log(f"  defaults: fitting {name}")
         with warnings.catch_warnings():
@@ -482,7 +511,7 @@ def bench_defaults(n_samples: int = 100_000) -> dict:
         device = str(clf.net_.device) if hasattr(clf, "net_") else "cpu"
         results[name] = {
             "fit_seconds": seconds,
-            "n_iter": int(clf.n_iter_),
+            "n_iter": int(getattr(clf, "n_iter_", None) or clf.n_estimators_),
             "average_precision": float(ap),
             "device": device,
         }
@@ -624,23 +653,24 @@ def report(results: dict) -> str:
         "early stopping off, float32 X, ~5% positives; times are medians over "
         "interleaved repeats, per epoch (whole fit / epochs)"
     )
-    parts += ["", "## Training time per epoch", ""]
-    header = [
-        "method",
-        "N",
-        "batch",
-        "s/epoch (median)",
-        "min",
-        "repeats",
-        "vs hand loop",
-        "vs MLPClassifier",
-    ]
-    parts.append(markdown_table(header, fit_rows(results)))
-    parts.append("")
-    parts.append(
-        "`*` marks the fastest hand loop of each row group, the reference of "
-        "the 'vs hand loop' column. MLPClassifier always runs on the CPU."
-    )
+    if results["fit"]:
+        parts += ["", "## Training time per epoch", ""]
+        header = [
+            "method",
+            "N",
+            "batch",
+            "s/epoch (median)",
+            "min",
+            "repeats",
+            "vs hand loop",
+            "vs MLPClassifier",
+        ]
+        parts.append(markdown_table(header, fit_rows(results)))
+        parts.append("")
+        parts.append(
+            "`*` marks the fastest hand loop of each row group, the reference of "
+            "the 'vs hand loop' column. MLPClassifier always runs on the CPU."
+        )
 
     exponents = results.get("scaling") or {}
     if exponents:
@@ -705,7 +735,7 @@ def report(results: dict) -> str:
     if defaults:
         parts += ["", "## Defaults vs defaults (harder problem, 80/20 split)", ""]
         rows = []
-        for name in ("FocalClassifier", "MLPClassifier"):
+        for name in ("FocalClassifier", "MLPClassifier", "LGBMClassifier"):
             entry = defaults[name]
             rows.append(
                 [
@@ -719,6 +749,7 @@ def report(results: dict) -> str:
         header = ["estimator", "fit s", "epochs", "average precision", "device"]
         parts.append(markdown_table(header, rows))
         focal, mlp = defaults["FocalClassifier"], defaults["MLPClassifier"]
+        lgbm = defaults["LGBMClassifier"]
         parts.append("")
         parts.append(
             f"{defaults['n_samples']:,} rows x {N_FEATURES} features "
@@ -727,7 +758,33 @@ def report(results: dict) -> str:
             f"Fit time ratio Focal/MLP: "
             f"{fmt_ratio(focal['fit_seconds'] / mlp['fit_seconds'])}; "
             f"AP difference Focal - MLP: "
-            f"{focal['average_precision'] - mlp['average_precision']:+.4f}."
+            f"{focal['average_precision'] - mlp['average_precision']:+.4f}; "
+            f"Focal - LightGBM: "
+            f"{focal['average_precision'] - lgbm['average_precision']:+.4f} "
+            "(LightGBM's 'epochs' are its boosting rounds; it runs on all cores)."
+        )
+
+    ingredients = results.get("ingredients")
+    if ingredients:
+        parts += ["", "## Backbone ingredients, per epoch, against a hand loop", ""]
+        parts.append(
+            markdown_table(
+                speed_ingredients.INGREDIENT_HEADER,
+                speed_ingredients.ingredient_rows(ingredients),
+            )
+        )
+        parts.append("")
+        parts.append(
+            f"{ingredients['n']:,} rows x {N_FEATURES} features, batch "
+            f"{ingredients['batch_size']}, {ingredients['epochs']} epochs per fit, "
+            f"medians of {ingredients['repeats']} interleaved repeats, time per "
+            "epoch = fit wall time / epochs. Each row is FocalClassifier in the "
+            f"plain configuration ({HIDDEN}, lr {LR}, no early stopping) with one "
+            "parameter set, against a hand torch loop training the same network "
+            "(BCE, Adam(fused=True)); the hand loop transforms X once up front "
+            "and scores its validation split per epoch like early stopping. The "
+            "`plain` row is the plain-configuration comparison with "
+            "MLPClassifier of the same architecture and batch size."
         )
     parts.append("")
     parts.append(
@@ -749,8 +806,9 @@ def estimate_seconds(sizes, methods, args) -> float:
         total += repeats_for(max(sizes), args) * EPOCHS * max(sizes) * per_row / 3
     if not args.skip_memory:
         for n in memory_sizes(sizes):
-            rates = sum(_CPU_RATE[m] for m in MEMORY_METHODS) / 100_000
-            total += MEMORY_EPOCHS * n * rates + len(MEMORY_METHODS) * (8 + n / 2e5)
+            rates = sum(_CPU_RATE.get(m, 0.3) for m in args.memory_methods) / 1e5
+            extra = len(args.memory_methods) * (8 + n / 2e5)
+            total += MEMORY_EPOCHS * n * rates + extra
     if not args.skip_defaults:
         total += 40
     return total
@@ -828,6 +886,36 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--skip-predict", action="store_true", help="skip the predict_proba timing"
     )
     parser.add_argument(
+        "--skip-fit",
+        action="store_true",
+        help="skip the training-time table (and with it the predict timing)",
+    )
+    parser.add_argument(
+        "--memory-methods",
+        default=",".join(MEMORY_METHODS),
+        help="comma-separated methods whose peak memory is measured "
+        f"(default: %(default)s; also {', '.join(speed_ingredients.MEMORY_CONFIGS)})",
+    )
+    parser.add_argument(
+        "--ingredients",
+        default="",
+        help="comma-separated backbone ingredients to time against a hand loop "
+        "of the same network, or 'all' (default: none); names: "
+        + ", ".join(speed_ingredients.INGREDIENTS),
+    )
+    parser.add_argument(
+        "--ingredient-rows",
+        type=int,
+        default=100_000,
+        help="rows of the ingredient table's data (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ingredient-epochs",
+        type=int,
+        default=3,
+        help="epochs per timed fit in the ingredient table (default: %(default)s)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=None,
@@ -838,6 +926,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.sizes = sorted({int(float(s)) for s in args.sizes.split(",") if s.strip()})
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    args.memory_methods = [
+        m.strip() for m in args.memory_methods.split(",") if m.strip()
+    ]
+    unknown = sorted(
+        set(args.memory_methods) - set(METHODS) - set(speed_ingredients.MEMORY_CONFIGS)
+    )
+    if unknown:
+        parser.error(f"unknown memory methods {unknown}")
+    names = [n.strip() for n in args.ingredients.split(",") if n.strip()]
+    args.ingredients = (
+        list(speed_ingredients.INGREDIENTS) if names == ["all"] else names
+    )
+    unknown = sorted(set(args.ingredients) - set(speed_ingredients.INGREDIENTS))
+    if unknown:
+        parser.error(f"unknown ingredients {unknown}")
     unknown = sorted(set(args.methods) - set(METHODS))
     if unknown:
         parser.error(f"unknown methods {unknown}; choose from {list(METHODS)}")
@@ -885,9 +988,10 @@ def main(argv=None) -> int:
         estimate = estimate_seconds(args.sizes, args.methods, args)
         log(f"estimated run time on a 2-core CPU: ~{estimate / 60:.1f} min")
 
-    warm_up(args.methods, args.device)
-    configs = [(n, BATCH_SIZE) for n in args.sizes]
-    if args.gpu_batch_size:
+    if not args.skip_fit:
+        warm_up(args.methods, args.device)
+    configs = [] if args.skip_fit else [(n, BATCH_SIZE) for n in args.sizes]
+    if args.gpu_batch_size and not args.skip_fit:
         configs.append((max(args.sizes), args.gpu_batch_size))
     for n_samples, batch_size in configs:
         X, y = make_data(n_samples)
@@ -912,9 +1016,28 @@ def main(argv=None) -> int:
 
     if not args.skip_memory:
         for n_samples in memory_sizes(args.sizes):
-            for method in MEMORY_METHODS:
+            for method in args.memory_methods:
                 log(f"  memory: {LABELS[method]} N={n_samples:,}")
                 results["memory"].append(run_memory_subprocess(method, n_samples, args))
+
+    if args.ingredients:
+        X, y = make_data(args.ingredient_rows)
+        results["ingredients"] = {
+            "n": args.ingredient_rows,
+            "batch_size": BATCH_SIZE,
+            **speed_ingredients.bench_ingredients(
+                X,
+                y,
+                args.ingredients,
+                repeats=args.repeats,
+                epochs=args.ingredient_epochs,
+                batch_size=BATCH_SIZE,
+                seed=SEED,
+                log=log,
+            ),
+        }
+        del X, y
+        gc.collect()
 
     results["scaling"] = scaling_exponents(results)
     if not args.skip_defaults:

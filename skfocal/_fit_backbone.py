@@ -184,6 +184,11 @@ def fit_input_statistics(
         statistics["input_center"] = scaler.center_
         statistics["input_scale"] = scaler.scale_
     if embedding == "piecewise_linear":
+        if rows.shape[0] < 2:
+            raise ValueError(
+                "embedding='piecewise_linear' computes its bins from the training "
+                f"rows and needs at least 2 of them; got {rows.shape[0]}."
+            )
         statistics["bins"] = _piecewise_bins(scaler, rows, seed)
     return statistics
 

@@ -145,9 +145,13 @@ class TabularNet(NeuralNetClassifier):
 
     def get_params_for_optimizer(self, prefix, named_parameters):
         # skorch's documented hook for parameter groups. The exempt group is
-        # marked, so that a later weight decay (warm_start) skips it.
+        # marked, so that a later weight decay (warm_start) skips it. Without
+        # weight decay there is nothing to exempt: one group, because every
+        # group costs its own optimizer kernels per step (about 10% of a
+        # small MLP's step).
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
-        if not self.decay_exempt or prefix != "optimizer":
+        decays = kwargs.get("weight_decay", 0.0) > 0
+        if not (self.decay_exempt and decays) or prefix != "optimizer":
             return args, kwargs
         names = set(no_weight_decay(self.module_))
         exempt = {id(p) for name, p in self.module_.named_parameters() if name in names}
@@ -746,9 +750,15 @@ def update_net(
     # Plain attributes first, so that any later re-initialisation agrees.
     net.optimizer__weight_decay = weight_decay
     net.set_params(lr=lr)
-    # Per group: the group exempt from weight decay stays exempt.
-    for group in net.optimizer_.param_groups:
-        group["weight_decay"] = 0.0 if group.get(_EXEMPT) else weight_decay
+    groups = net.optimizer_.param_groups
+    if net.decay_exempt and (weight_decay > 0) != any(g.get(_EXEMPT) for g in groups):
+        # The exemption needs a group of its own now, or no longer: a new
+        # optimizer (Adam's moments restart, as after a changed loss).
+        net.initialize_optimizer()
+    else:
+        # Per group: the group exempt from weight decay stays exempt.
+        for group in groups:
+            group["weight_decay"] = 0.0 if group.get(_EXEMPT) else weight_decay
     net.set_params(
         batch_size=batch_size,
         max_epochs=max_epochs,

@@ -303,6 +303,11 @@ def test_weight_decay_spares_biases_embeddings_and_scale(binary_data):
     clf.set_params(weight_decay=0.05, max_epochs=1).fit(X, y)
     expected = {name: 0.0 if name in exempt else 0.05 for name in names.values()}
     assert decay_of_each_parameter() == expected
+    # Without weight decay one group is enough (each costs a kernel a step).
+    clf.set_params(weight_decay=0.0).fit(X, y)
+    assert len(clf.net_.optimizer_.param_groups) == 1
+    clf.set_params(weight_decay=0.05).fit(X, y)
+    assert decay_of_each_parameter() == expected
 
 
 # --------------------------------------------------------------------------
@@ -425,6 +430,12 @@ def test_warm_start_refuses_a_changed_switch(binary_data):
     clf.set_params(ensemble_size=3, input_transform="standard")
     with pytest.raises(ValueError, match=r"parameters changed \(input_transform\)"):
         clf.fit(X, y)
+
+
+def test_piecewise_bins_need_two_rows():
+    clf = FocalClassifier(embedding="piecewise_linear")
+    with pytest.raises(ValueError, match=r"needs at least 2 of them; got 1"):
+        clf.partial_fit(np.ones((1, 3)), [0], classes=[0, 1])
 
 
 def test_partial_fit_keeps_the_first_statistics(binary_data):
