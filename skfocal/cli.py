@@ -42,6 +42,13 @@ _DEFAULT_N_JOBS = -1
 _DEFAULT_WORKER_TIMEOUT = 120.0
 # Dropped row numbers shown on the console (config.json lists more).
 _SHOWN_ROWS = 10
+# Errors of the user's paths (exit 2); other OSErrors (a full disk) exit 1.
+_INPUT_ERRORS = (
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -372,10 +379,16 @@ def _check_output(output: Path) -> list[Path]:
 
 
 def _remove_empty(folders: list[Path]) -> None:
-    """Remove ``folders`` (deepest last) that are still empty."""
+    """Remove ``folders`` (deepest last) that hold nothing but a lock file.
+
+    A plan that fails after taking the directory's lock (a full disk while
+    writing config.json) leaves the lock file in a folder that is otherwise
+    empty: that is no benchmark either.
+    """
+    from skfocal.benchmark._lock import remove_if_unused
+
     for folder in reversed(folders):
-        with contextlib.suppress(OSError):
-            folder.rmdir()
+        remove_if_unused(folder)
 
 
 def _benchmark(args: argparse.Namespace) -> int:
@@ -410,7 +423,12 @@ def _benchmark(args: argparse.Namespace) -> int:
     except (OSError, ValueError, ImportError) as exc:
         # ImportError: a Parquet file without pyarrow or fastparquet.
         _remove_empty(created)
-        _fail(_os_message(exc) if isinstance(exc, OSError) else str(exc))
+        # A missing or unreadable file is bad input; a full disk is not.
+        bad_input = not isinstance(exc, OSError) or isinstance(exc, _INPUT_ERRORS)
+        _fail(
+            _os_message(exc) if isinstance(exc, OSError) else str(exc),
+            EXIT_USAGE if bad_input else EXIT_FAILURE,
+        )
 
     _print_plan(plan, output)
     try:

@@ -31,6 +31,8 @@ from skfocal.benchmark import (
     _store,
     plan_benchmark,
 )
+from skfocal.benchmark import _plan as plan_module
+from skfocal.benchmark._lock import LOCK_FILE
 from skfocal.benchmark._store import KEY_COLUMNS, read_predictions, read_results
 
 METHODS = ["ce", "logreg_balanced"]
@@ -351,6 +353,33 @@ def test_a_full_disk_during_the_run_names_the_file(table, tmp_path):
         plan.run(progress=False)
     assert info.value.errno == errno.ENOSPC
     assert info.value.filename == str(predictions)
+
+
+def _no_space_for_the_config(output: Path, config: dict) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device", str(output / "config.json"))
+
+
+def test_a_full_disk_while_planning_leaves_no_empty_directory(
+    table, copy, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(plan_module, "write_config", _no_space_for_the_config)
+    # A directory the plan made: gone, with its lock file.
+    new = tmp_path / "new"
+    with pytest.raises(OSError, match="No space left on device"):
+        _plan(table, new)
+    assert not new.exists()
+    # A folder the user made stays, as empty as it was.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    with pytest.raises(OSError, match="No space left on device"):
+        _plan(table, mine)
+    assert list(mine.iterdir()) == []
+    # A benchmark directory keeps everything, its lock file included.
+    before = sorted(path.name for path in copy.iterdir())
+    assert LOCK_FILE in before
+    with pytest.raises(OSError, match="No space left on device"):
+        _plan(table, copy)
+    assert sorted(path.name for path in copy.iterdir()) == before
 
 
 class _DiskFull:

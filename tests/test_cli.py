@@ -585,6 +585,24 @@ def test_a_full_disk_while_writing_the_report_is_one_line(
     assert len(read_results(tmp_path / "results.csv")) == 4
 
 
+def test_a_full_disk_while_planning_is_one_line_and_leaves_no_directory(
+    run_cli, data_csv, tmp_path, monkeypatch
+):
+    from skfocal.benchmark import _plan
+
+    def no_space(output, config):
+        raise OSError(errno.ENOSPC, "No space left on device", str(output / "x"))
+
+    monkeypatch.setattr(_plan, "write_config", no_space)
+    output = tmp_path / "new" / "deeper" / "out"
+    code, out, err = run_cli(*_benchmark_args(data_csv, output))
+    # Not bad input: exit 1, as for a full disk during the run.
+    assert code == 1
+    assert out == ""
+    assert err == f"skfocal: error: No space left on device: '{output / 'x'}'\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_full_disk_while_writing_the_report_leaves_no_truncated_png(
     run_cli, data_csv, tmp_path, monkeypatch
 ):

@@ -29,7 +29,7 @@ from skfocal.benchmark._config import build_config, merge_config
 from skfocal.benchmark._dask import DEFAULT_WORKER_TIMEOUT, run_on_cluster
 from skfocal.benchmark._interrupt import InterruptGuard
 from skfocal.benchmark._local import run_locally
-from skfocal.benchmark._lock import directory_lock
+from skfocal.benchmark._lock import LOCK_FILE, directory_lock, remove_if_unused
 from skfocal.benchmark._methods import DEFAULT_METHODS, METHODS, parse_method
 from skfocal.benchmark._store import (
     KEY_COLUMNS,
@@ -488,12 +488,21 @@ def plan_benchmark(
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise BenchmarkDirectoryError(f"Output '{output}' exists and is not a folder.")
+    created = not output.exists()
+    had_lock_file = (output / LOCK_FILE).exists()
     output.mkdir(parents=True, exist_ok=True)
     binary = {name for name, data in loaded.items() if len(data.classes) == 2}
-    with directory_lock(output):
-        config, done_keys, n_retried, n_invalid = _prepare_directory(
-            output, config, names, methods, binary
-        )
+    try:
+        with directory_lock(output):
+            config, done_keys, n_retried, n_invalid = _prepare_directory(
+                output, config, names, methods, binary
+            )
+    except BaseException:
+        # E.g. a full disk while writing config.json: leave no directory (or
+        # lock file) behind that holds no benchmark.
+        if not had_lock_file:
+            remove_if_unused(output, remove_directory=created)
+        raise
     tasks: list[Task] = []
     n_done = 0
     for name, source in zip(names, sources, strict=True):
