@@ -225,7 +225,9 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
 
     def _weights_to_undo(self, weights: np.ndarray | None) -> np.ndarray | None:
         """The class weights the prior correction divides out, if it can."""
-        if weights is None or self.calibration is None or np.all(weights > 0):
+        if self.calibration is None:
+            return None
+        if weights is None or np.all(weights > 0):
             return weights
         warnings.warn(
             f"calibration={self.calibration!r} of {type(self).__name__} divides "
@@ -395,7 +397,9 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         module, module_params = self._build_module(X.shape[1], n_classes)
         dataset = self._to_dataset(X, y_encoded, sample_weight, device)
         early_stopping = epochs is None and self._use_early_stopping(X.shape[0])
-        if epochs is None and (early_stopping or self._needs_validation_split()):
+        if epochs is None and (
+            early_stopping or self._needs_validation_split(y_encoded)
+        ):
             train_data, valid_data = self._train_valid_split(dataset, y_encoded, seed)
         else:
             train_data, valid_data = dataset, None
@@ -493,12 +497,26 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         ) = validation_diagnostics(self.net_, self.validation_metric)
         return self
 
-    def _needs_validation_split(self) -> bool:
+    def _needs_validation_split(self, y_encoded: np.ndarray) -> bool:
         """Whether ``fit`` holds out validation rows without early stopping.
 
         What is fitted on held-out rows after training (a tuned threshold, a
-        temperature) needs them even when early stopping is off.
+        temperature) needs them even when early stopping is off, if the
+        labels allow a stratified split with every class on both sides
+        (otherwise :meth:`_fit_after_training` falls back, with a warning).
         """
+        if not self._wants_validation_split():
+            return False
+        counts = np.bincount(y_encoded)
+        n_valid = int(np.ceil(self.validation_fraction * len(y_encoded)))
+        n_classes = len(counts)
+        return (
+            counts.min() >= 2
+            and n_valid >= n_classes
+            and len(y_encoded) - n_valid >= n_classes
+        )
+
+    def _wants_validation_split(self) -> bool:
         return self.threshold == "auto" or self.calibration == "temperature"
 
     def _fit_after_training(
@@ -540,7 +558,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         self._set_class_weight(weight)
         member_scale = spec.member_scale(params)
         validation = None
-        if validation_data is not None and self._needs_validation_split():
+        if validation_data is not None and self._wants_validation_split():
             logits = self._predict_rows(
                 host_features(validation_data.features),
                 "decision",

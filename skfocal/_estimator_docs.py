@@ -12,7 +12,8 @@ BACKBONE_PARAMETERS = f"""\
     input_transform : {{"none", "standard", "robust_smooth_clip"}}, \
 default="{backbone.DEFAULT_INPUT_TRANSFORM}"
         Numeric-input transform, fitted in ``fit`` on the training rows only
-        (never on the validation split) and applied by the network to every
+        (never on the validation split; sample weights do not enter its
+        statistics) and applied by the network to every
         batch, in ``fit`` and ``predict``: ``"standard"`` subtracts the mean
         and divides by the standard deviation; ``"robust_smooth_clip"`` is
         RealMLP's ``x_s = (x - median) / IQR`` followed by
@@ -137,8 +138,8 @@ DECISION_PARAMETERS = """\
         minimises the balanced error when the probabilities are calibrated.
         ``"auto"``: tuned for ``threshold_metric`` on a validation split of
         ``validation_fraction`` held out from training (as early stopping
-        does); ``partial_fit`` has no such split and uses ``"prior"``, with a
-        warning.
+        does); without one (``partial_fit``, or a class with too few
+        samples to split) ``"prior"`` is used, with a warning.
     threshold_metric : {"balanced_accuracy", "f1", "geometric_mean", "mcc"}, \
 default="balanced_accuracy"
         What ``threshold="auto"`` maximises: the mean per-class recall, the
@@ -153,7 +154,7 @@ default="balanced_accuracy"
         data, exact for weighted cross-entropy, approximate for the other
         losses; nothing changes for an unweighted loss. ``"temperature"``:
         a temperature fitted on a held-out validation split (as for
-        ``threshold="auto"``), then the prior correction."""
+        ``threshold="auto"``; 1 without one), then the prior correction."""
 
 ATTRIBUTES = """\
     Attributes

@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 CALIBRATIONS = ("prior", "temperature")
+NO_SPLIT = (
+    "there is none (partial_fit holds none out, and fit none when a class has "
+    "too few samples for a stratified split of validation_fraction)"
+)
 #: The effective-number ``beta`` of deferred re-weighting (Cao et al. 2019).
 DRW_BETA = 0.9999
 
@@ -157,8 +161,8 @@ def fit_logit_transform(
         ``"prior"``: minus ``log_class_weight`` (the prior correction).
         ``"temperature"``: a temperature fitted on ``validation`` before the
         prior correction (:func:`skfocal._calibration.fit_temperature`);
-        without a validation split (``partial_fit``) the temperature stays 1,
-        with a warning.
+        without a validation split (``partial_fit``, or too few samples of a
+        class) the temperature stays 1, with a warning.
     member_scale : float
         The loss's output scale.
     log_class_weight : ndarray of shape (n_classes,)
@@ -193,8 +197,8 @@ def fit_logit_transform(
         if validation is None:
             warnings.warn(
                 f"calibration='temperature' of {owner} fits the temperature on "
-                "the validation split that fit holds out; partial_fit holds "
-                "none, so only the prior correction is applied (temperature 1).",
+                f"a validation split; {NO_SPLIT}, so only the prior correction "
+                "is applied (temperature 1).",
                 UserWarning,
                 stacklevel=3,
             )
@@ -225,7 +229,8 @@ def fit_threshold_rule(
     ``"auto"`` is tuned (:func:`skfocal._decision.tune_threshold`) on the
     validation probabilities after ``transform``'s calibration, so the rule
     applies to what ``predict_proba`` returns. Without a validation split
-    (``partial_fit``) ``"auto"`` falls back to the prior rule, with a warning.
+    (``partial_fit``, or too few samples of a class) ``"auto"`` falls back
+    to the prior rule, with a warning.
 
     Examples
     --------
@@ -241,9 +246,8 @@ def fit_threshold_rule(
         return make_rule(threshold, n_classes, class_prior)
     if validation is None:
         warnings.warn(
-            f"threshold='auto' of {owner} is tuned on the validation split "
-            "that fit holds out; partial_fit holds none, so the prior rule "
-            "(threshold='prior') is used.",
+            f"threshold='auto' of {owner} is tuned on a validation split; "
+            f"{NO_SPLIT}, so the prior rule (threshold='prior') is used.",
             UserWarning,
             stacklevel=3,
         )

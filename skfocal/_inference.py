@@ -38,16 +38,18 @@ def _decision(logits: Tensor, members: int) -> Tensor:
 
 
 def _proba(logits: Tensor, members: int) -> Tensor:
-    if members == 1 and logits.ndim == 1:
-        positive = torch.sigmoid(logits)
-        return torch.stack([1.0 - positive, positive], dim=1)
-    if members == 1:
-        return torch.softmax(logits, dim=1)
+    # exp of the log-probabilities, so that log(predict_proba) equals
+    # predict_log_proba wherever the probability is representable (sigmoid
+    # returns 0 from z = -709 on while exp(logsigmoid(z)) is still positive,
+    # and 1 - sigmoid(z) loses every digit from z = 37 on).
     return ensemble_log_probabilities(logits, members).exp()
 
 
 def _log_proba(logits: Tensor, members: int) -> Tensor:
-    return ensemble_log_probabilities(logits, members)
+    log_proba = ensemble_log_probabilities(logits, members)
+    # Below log(smallest double) predict_proba is exactly 0; its logarithm is
+    # -inf then too, so that log(predict_proba) == predict_log_proba.
+    return log_proba.masked_fill(log_proba.exp() == 0, -torch.inf)
 
 
 OUTPUTS = {"decision": _decision, "proba": _proba, "log_proba": _log_proba}

@@ -121,13 +121,13 @@ class LossSpec:
         >>> get_loss_spec("asymmetric").check_parameters({}, 3, "Clf")
         Traceback (most recent call last):
         ...
-        ValueError: loss='asymmetric' of Clf is defined for binary problems ...
+        ValueError: Only binary classification is supported by loss='asymmetric' ...
         """
         if self.binary_only and n_classes != 2:
             raise ValueError(
-                f"loss={self.name!r} of {owner} is defined for binary problems "
-                f"only; y has {n_classes} classes. Use loss='focal', 'poly' or "
-                "'logit_adjusted' for multi-class problems."
+                f"Only binary classification is supported by loss={self.name!r} "
+                f"of {owner}; y has {n_classes} classes. Use loss='focal', "
+                "'poly' or 'logit_adjusted' for multi-class problems."
             )
         if (
             params.get("gamma") == "adaptive"

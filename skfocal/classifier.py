@@ -118,6 +118,14 @@ class ImbalancedMLPClassifier(BaseImbalancedMLP):
     def _get_loss_spec(self) -> LossSpec:
         return self._checked_loss_spec(self.loss)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        spec = LOSS_SPECS.get(self.loss) if isinstance(self.loss, str) else None
+        # A binary-only loss (asymmetric) says so, and scikit-learn's
+        # estimator checks then use binary data.
+        tags.classifier_tags.multi_class = spec is None or not spec.binary_only
+        return tags
+
 
 class FocalClassifier(BaseImbalancedMLP):
     _parameter_constraints: typing.ClassVar[dict] = {

@@ -28,6 +28,12 @@ FLOAT32_TRAINING = {
         BalancedCEClassifier(),
         GHMClassifier(),
         ImbalancedMLPClassifier(),
+        *(
+            ImbalancedMLPClassifier(loss=loss)
+            for loss in ("logit_adjusted", "ldam", "asymmetric", "poly")
+        ),
+        ImbalancedMLPClassifier(loss="ldam", drw=True, threshold="prior"),
+        BalancedCEClassifier(threshold="auto", calibration="temperature"),
     ],
     expected_failed_checks=lambda estimator: FLOAT32_TRAINING,
 )

@@ -1,0 +1,399 @@
+"""Decision rules and calibrated probabilities of the estimators."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import minimize_scalar
+from scipy.special import expit, softmax
+from sklearn.datasets import make_classification
+from sklearn.metrics import balanced_accuracy_score, log_loss
+from skorch.callbacks import Callback
+
+from skfocal import (
+    BalancedCEClassifier,
+    FocalClassifier,
+    GHMClassifier,
+    ImbalancedMLPClassifier,
+)
+from skfocal._decision import ThresholdRule
+from skfocal._ensemble import ensemble_logits
+from skfocal._inference import LogitTransform, predict_chunks
+
+FAST = {"max_epochs": 4, "hidden_layer_sizes": (16,), "random_state": 0}
+ESTIMATORS = [
+    FocalClassifier,
+    BalancedCEClassifier,
+    GHMClassifier,
+    ImbalancedMLPClassifier,
+]
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    X, y = make_classification(
+        n_samples=400, n_features=6, weights=[0.85], random_state=0
+    )
+    return X, np.where(y == 1, "rare", "common")
+
+
+@pytest.fixture(scope="module")
+def multiclass_data():
+    X, y = make_classification(
+        n_samples=450,
+        n_features=8,
+        n_informative=5,
+        n_classes=3,
+        weights=[0.7, 0.22, 0.08],
+        random_state=1,
+    )
+    return X, y
+
+
+def _prior(y, sample_weight=None) -> np.ndarray:
+    """Class frequencies in the order of np.unique(y), written out."""
+    labels = np.unique(y)
+    weight = np.ones(len(y)) if sample_weight is None else sample_weight
+    totals = np.array([weight[y == label].sum() for label in labels])
+    return totals / totals.sum()
+
+
+def _decide_by_hand(clf, proba, y_train) -> np.ndarray:
+    """The documented rule of ``clf.threshold``, from probabilities, in numpy."""
+    threshold, binary = clf.threshold, proba.shape[1] == 2
+    if threshold is None:
+        index = np.argmax(proba, axis=1)
+    elif threshold == "prior":
+        prior = _prior(y_train)
+        index = (
+            (proba[:, 1] >= prior[1]).astype(int)
+            if binary
+            else np.argmax(proba / prior, axis=1)
+        )
+    elif threshold == "auto":
+        rule = clf.threshold_
+        index = (
+            (proba[:, 1] >= rule.value).astype(int)
+            if binary
+            else np.argmax(proba / _prior(y_train) ** rule.value, axis=1)
+        )
+    else:
+        index = (proba[:, 1] >= threshold).astype(int)
+    return clf.classes_[index]
+
+
+# --------------------------------------------------------------------------
+# predict agrees with predict_proba and decision_function under every rule
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("threshold", [None, 0.3, "prior", "auto"])
+@pytest.mark.parametrize("calibration", [None, "prior", "temperature"])
+def test_binary_predict_agrees_with_proba_under_every_rule(
+    binary_data, threshold, calibration
+):
+    X, y = binary_data
+    clf = BalancedCEClassifier(
+        threshold=threshold, calibration=calibration, **FAST
+    ).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.predict(X), _decide_by_hand(clf, proba, y))
+    scores = clf.decision_function(X)
+    np.testing.assert_allclose(proba[:, 1], expit(scores), rtol=1e-12)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-10)
+    assert isinstance(clf.threshold_, ThresholdRule)
+
+
+@pytest.mark.parametrize("threshold", [None, "prior", "auto"])
+@pytest.mark.parametrize("calibration", [None, "prior", "temperature"])
+def test_multiclass_predict_agrees_with_proba_under_every_rule(
+    multiclass_data, threshold, calibration
+):
+    X, y = multiclass_data
+    clf = FocalClassifier(
+        alpha="balanced", threshold=threshold, calibration=calibration, **FAST
+    ).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.predict(X), _decide_by_hand(clf, proba, y))
+    np.testing.assert_allclose(
+        proba, softmax(clf.decision_function(X), axis=1), rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_every_estimator_takes_the_decision_parameters(estimator_class, binary_data):
+    X, y = binary_data
+    clf = estimator_class(threshold="prior", calibration="prior", **FAST).fit(X, y)
+    np.testing.assert_allclose(clf.class_prior_, _prior(y), rtol=1e-12)
+    assert clf.threshold_ == ThresholdRule(
+        "threshold", _prior(y)[1], class_prior=tuple(_prior(y))
+    )
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(
+        clf.predict(X), clf.classes_[(proba[:, 1] >= _prior(y)[1]).astype(int)]
+    )
+
+
+def test_class_prior_counts_sample_weights(binary_data):
+    X, y = binary_data
+    weight = np.where(y == "rare", 3.0, 1.0)
+    clf = FocalClassifier(threshold="prior", **FAST).fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(clf.class_prior_, _prior(y, weight), rtol=1e-12)
+    assert clf.threshold_.value == pytest.approx(_prior(y, weight)[1], rel=1e-12)
+
+
+# --------------------------------------------------------------------------
+# Calibration
+# --------------------------------------------------------------------------
+def test_prior_calibration_is_the_identity_without_class_weights(
+    binary_data, multiclass_data
+):
+    for X, y in (binary_data, multiclass_data):
+        raw = FocalClassifier(calibration=None, **FAST).fit(X, y)
+        corrected = FocalClassifier(calibration="prior", **FAST).fit(X, y)
+        np.testing.assert_array_equal(corrected.predict_proba(X), raw.predict_proba(X))
+        assert corrected.temperature_ == 1.0
+
+
+def test_binary_prior_correction_divides_the_weight_ratio_out(binary_data):
+    X, y = binary_data
+    raw = BalancedCEClassifier(calibration=None, **FAST).fit(X, y)
+    corrected = BalancedCEClassifier(calibration="prior", **FAST).fit(X, y)
+    p_w = raw.predict_proba(X)
+    w = corrected.class_weight_
+    expected = (p_w / w) / (p_w / w).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(corrected.predict_proba(X), expected, rtol=1e-9)
+    # Balanced weights inflate the minority; the correction deflates it.
+    assert corrected.predict_proba(X)[:, 1].mean() < p_w[:, 1].mean()
+
+
+def test_temperature_scales_the_raw_logits_then_corrects_the_prior(binary_data):
+    X, y = binary_data
+    # threshold="auto" holds out the same validation split, so both nets are
+    # trained identically; only the calibration differs.
+    common = {"threshold": "auto", **FAST}
+    raw = BalancedCEClassifier(calibration=None, **common).fit(X, y)
+    scaled = BalancedCEClassifier(calibration="temperature", **common).fit(X, y)
+    z = raw.decision_function(X)
+    w_0, w_1 = scaled.class_weight_
+    temperature = scaled.temperature_
+    assert temperature != 1.0
+    np.testing.assert_allclose(
+        scaled.predict_proba(X)[:, 1],
+        expit(z / temperature - np.log(w_1 / w_0)),
+        rtol=1e-9,
+    )
+
+
+class _RecordValidationRows(Callback):
+    """Keeps the validation split's rows and labels in the history."""
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        net.history.record("valid_X", dataset_valid.features.cpu().numpy())
+        net.history.record("valid_y", dataset_valid.target.cpu().numpy())
+
+
+def test_temperature_minimises_the_validation_log_loss(binary_data):
+    X, y = binary_data
+    clf = BalancedCEClassifier(
+        calibration="temperature",
+        callbacks=[_RecordValidationRows()],
+        max_epochs=40,
+        lr=1e-2,
+        random_state=0,
+    ).fit(X, y)
+    X_valid, y_valid = clf.net_.history[-1, "valid_X"], clf.net_.history[-1, "valid_y"]
+    shift = np.log(clf.class_weight_[1] / clf.class_weight_[0])
+    raw = (clf.decision_function(X_valid) + shift) * clf.temperature_
+
+    def validation_log_loss(temperature):
+        return log_loss(y_valid, expit(raw / temperature - shift), labels=[0, 1])
+
+    best = minimize_scalar(
+        lambda t: validation_log_loss(np.exp(t)), bounds=(-5, 5), method="bounded"
+    )
+    assert clf.temperature_ == pytest.approx(np.exp(best.x), rel=1e-3)
+    assert validation_log_loss(clf.temperature_) < validation_log_loss(1.0)
+
+
+def test_prior_rule_after_prior_correction_keeps_the_weighted_decisions(
+    binary_data, multiclass_data
+):
+    # With balanced weights w_c ∝ 1 / pi_c, the corrected p_1 >= pi_1 holds
+    # exactly when the weighted network's logit is >= 0 (binary), and
+    # argmax p_c / pi_c = argmax p_w (multi-class).
+    for X, y in (binary_data, multiclass_data):
+        weighted = BalancedCEClassifier(calibration=None, threshold=None, **FAST)
+        corrected = BalancedCEClassifier(calibration="prior", threshold="prior", **FAST)
+        weighted.fit(X, y)
+        corrected.fit(X, y)
+        np.testing.assert_array_equal(corrected.predict(X), weighted.predict(X))
+        assert not np.allclose(corrected.predict_proba(X), weighted.predict_proba(X))
+
+
+# --------------------------------------------------------------------------
+# threshold="auto"
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("metric", ["balanced_accuracy", "f1", "geometric_mean", "mcc"])
+def test_auto_threshold_is_tuned_on_a_validation_split(binary_data, metric):
+    X, y = binary_data
+    clf = FocalClassifier(
+        threshold="auto", threshold_metric=metric, early_stopping=False, **FAST
+    ).fit(X, y)
+    rule = clf.threshold_
+    assert rule.kind == "threshold"
+    assert rule.metric == metric
+    assert 0 < rule.value < 1
+    assert 0 <= rule.score <= 1 or metric == "mcc"
+    # The split is held out even without early stopping.
+    assert "valid_loss" in clf.net_.history[-1]
+
+
+def test_auto_threshold_beats_argmax_on_its_validation_split(binary_data):
+    X, y = binary_data
+    clf = FocalClassifier(threshold="auto", max_epochs=30, lr=1e-2, random_state=0).fit(
+        X, y
+    )
+    argmax = clf.classes_[np.argmax(clf.predict_proba(X), axis=1)]
+    tuned_score = balanced_accuracy_score(y, clf.predict(X))
+    assert tuned_score > balanced_accuracy_score(y, argmax) + 0.02
+
+
+def test_multiclass_auto_rule_is_a_logit_adjustment(multiclass_data):
+    X, y = multiclass_data
+    clf = FocalClassifier(threshold="auto", **FAST).fit(X, y)
+    assert clf.threshold_.kind == "logit_adjustment"
+    assert 0.0 <= clf.threshold_.value <= 1.0
+    np.testing.assert_allclose(clf.threshold_.class_prior, _prior(y), rtol=1e-12)
+
+
+def test_partial_fit_falls_back_to_the_prior_rule_and_no_temperature(binary_data):
+    X, y = binary_data
+    clf = BalancedCEClassifier(threshold="auto", calibration="temperature", **FAST)
+    with pytest.warns(UserWarning, match="partial_fit holds none") as record:
+        clf.partial_fit(X, y)
+    messages = sorted(str(warning.message) for warning in record)
+    assert len(messages) == 2
+    assert "calibration='temperature' of BalancedCEClassifier" in messages[0]
+    assert "partial_fit holds none" in messages[0]
+    assert "(temperature 1)" in messages[0]
+    assert "threshold='auto' of BalancedCEClassifier" in messages[1]
+    assert "the prior rule (threshold='prior') is used" in messages[1]
+    assert clf.threshold_ == ThresholdRule(
+        "threshold", _prior(y)[1], class_prior=tuple(_prior(y))
+    )
+    assert clf.temperature_ == 1.0
+
+
+def test_auto_and_temperature_fall_back_when_a_class_is_too_small_to_split():
+    X, y = make_classification(n_samples=60, weights=[0.97], random_state=0)
+    y[np.flatnonzero(y == 1)[1:]] = 0  # a single sample of class 1
+    clf = FocalClassifier(threshold="auto", calibration="temperature", **FAST)
+    with pytest.warns(UserWarning, match="too few samples") as record:
+        clf.fit(X, y)
+    assert len(record) == 2
+    assert clf.threshold_.value == pytest.approx(1 / 60)
+    assert clf.temperature_ == 1.0
+    assert "valid_loss" not in clf.net_.history[-1]
+
+
+def test_partial_fit_prior_accumulates_over_calls(binary_data):
+    X, y = binary_data
+    clf = FocalClassifier(threshold="prior", **FAST)
+    clf.partial_fit(X[:200], y[:200], classes=np.unique(y))
+    clf.partial_fit(X[200:], y[200:])
+    np.testing.assert_allclose(clf.class_prior_, _prior(y), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# Ensembles: calibration of the averaged prediction
+# --------------------------------------------------------------------------
+class _TwoMembers(torch.nn.Module):
+    n_members = 2
+
+    def __init__(self, n_classes: int) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(3, 2 * n_classes)
+        self.n_classes = n_classes
+
+    def forward(self, X):
+        return self.linear(X).reshape(len(X), 2, self.n_classes)
+
+
+def test_calibration_applies_to_the_ensemble_prediction_not_each_member():
+    torch.manual_seed(0)
+    module = _TwoMembers(n_classes=3).double()
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    transform = LogitTransform(
+        member_scale=2.0, temperature=1.5, shift=(0.1, -0.2, 0.3)
+    )
+    proba = predict_chunks(
+        module,
+        X,
+        device=torch.device("cpu"),
+        n_classes=3,
+        output="proba",
+        transform=transform,
+    )
+    with torch.no_grad():
+        members = module(torch.from_numpy(X)).numpy()
+    averaged = softmax(2.0 * members, axis=2).mean(axis=1)
+    expected = softmax(np.log(averaged) / 1.5 - np.array([0.1, -0.2, 0.3]), axis=1)
+    np.testing.assert_allclose(proba, expected, rtol=1e-6)
+    # ensemble_logits is the log of the averaged probabilities.
+    np.testing.assert_allclose(
+        ensemble_logits(torch.from_numpy(2.0 * members), 2).exp().numpy(),
+        averaged,
+        rtol=1e-10,
+    )
+
+
+# --------------------------------------------------------------------------
+# Persistence and bad input
+# --------------------------------------------------------------------------
+def test_fitted_rule_and_calibration_survive_pickling(binary_data):
+    X, y = binary_data
+    clf = BalancedCEClassifier(threshold="auto", calibration="temperature", **FAST).fit(
+        X, y
+    )
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    assert loaded.threshold_ == clf.threshold_
+
+
+BAD_DECISION_PARAMETERS = [
+    ({"threshold": 1.5}, r"The 'threshold' parameter of FocalClassifier must be"),
+    ({"threshold": 0.0}, r"The 'threshold' parameter .* Got 0.0 instead"),
+    ({"threshold": "median"}, r"The 'threshold' parameter .* Got 'median' instead"),
+    ({"threshold_metric": "accuracy"}, r"The 'threshold_metric' parameter .*"),
+    ({"calibration": "isotonic"}, r"The 'calibration' parameter .* 'isotonic'"),
+    ({"calibration": True}, r"The 'calibration' parameter .* Got True instead"),
+]
+
+
+@pytest.mark.parametrize(("params", "match"), BAD_DECISION_PARAMETERS)
+def test_bad_decision_parameters_are_named(binary_data, params, match):
+    X, y = binary_data
+    with pytest.raises(ValueError, match=match):
+        FocalClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def test_float_threshold_refuses_multiclass_before_training(multiclass_data):
+    X, y = multiclass_data
+    clf = FocalClassifier(threshold=0.3, **FAST)
+    with pytest.raises(
+        ValueError, match=r"'threshold' parameter of FocalClassifier is a float"
+    ):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+
+
+def test_zero_class_weight_leaves_probabilities_uncorrected_with_a_warning(
+    binary_data,
+):
+    X, y = binary_data
+    clf = FocalClassifier(alpha=[1.0, 0.0], **FAST)
+    with pytest.warns(UserWarning, match=r"weights \[1.0, 0.0\] include 0"):
+        clf.fit(X, y)
+    raw = FocalClassifier(alpha=[1.0, 0.0], calibration=None, **FAST).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), raw.predict_proba(X))
