@@ -451,6 +451,9 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                     self.net_,
                     criterion=criterion,
                     validation_class_weight=self._validation_weight(class_weight),
+                    validation_logit_scale=spec.member_scale(
+                        self.get_params(deep=False)
+                    ),
                     **training,
                 )
             else:
@@ -463,6 +466,9 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                         spec, class_weight, y_encoded, sample_weight
                     ),
                     validation_class_weight=self._validation_weight(class_weight),
+                    validation_logit_scale=spec.member_scale(
+                        self.get_params(deep=False)
+                    ),
                     n_classes=n_classes,
                     device=device,
                     **training,

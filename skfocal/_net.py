@@ -120,6 +120,10 @@ class TabularNet(NeuralNetClassifier):
         As for :class:`skorch.NeuralNetClassifier`.
     validation_class_weight : sequence of float or None, default=None
         Class weights of the validation loss (see :meth:`get_loss`).
+    validation_logit_scale : float, default=1.0
+        Factor of the logits in the validation loss: the loss's output scale
+        (LDAM's ``scale``), so that the validation loss scores the model's
+        probabilities.
     decay_exempt : bool, default=False
         Keep the module's biases, normalisations, embeddings and feature
         scale out of weight decay
@@ -137,11 +141,17 @@ class TabularNet(NeuralNetClassifier):
     """
 
     def __init__(
-        self, *args, validation_class_weight=None, decay_exempt=False, **kwargs
+        self,
+        *args,
+        validation_class_weight=None,
+        decay_exempt=False,
+        validation_logit_scale=1.0,
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.validation_class_weight = validation_class_weight
         self.decay_exempt = decay_exempt
+        self.validation_logit_scale = validation_logit_scale
 
     def get_params_for_optimizer(self, prefix, named_parameters):
         # skorch's documented hook for parameter groups. The exempt group is
@@ -205,6 +215,9 @@ class TabularNet(NeuralNetClassifier):
         # loss: a proper scoring rule that falls as the model improves.
         # GHM-C's own value would not: it is renormalised by each batch's
         # gradient histogram, and early stopping on it stopped too soon.
+        scale = getattr(self, "validation_logit_scale", 1.0)
+        if scale != 1.0:
+            y_pred = y_pred * scale
         return self.validation_criterion_(
             ensemble_logits(y_pred, members), y_true, sample_weight
         )
@@ -668,6 +681,7 @@ def make_net(
     callbacks: list,
     validation_data: TabularDataset | None,
     decay_exempt: bool = False,
+    validation_logit_scale: float = 1.0,
 ) -> TabularNet:
     """A :class:`TabularNet` configured for the estimators (not initialised).
 
@@ -675,6 +689,8 @@ def make_net(
     ``functools.partial`` of a loss class). ``validation_data`` becomes a
     fixed validation split; without it all rows train. ``decay_exempt``
     keeps biases, embeddings and the feature scale out of weight decay.
+    ``validation_logit_scale`` multiplies the logits of the validation loss
+    (LDAM's ``scale``).
 
     Examples
     --------
@@ -698,6 +714,7 @@ def make_net(
         **{f"module__{name}": value for name, value in module_params.items()},
         criterion=criterion,
         validation_class_weight=validation_class_weight,
+        validation_logit_scale=validation_logit_scale,
         decay_exempt=decay_exempt,
         optimizer=torch.optim.Adam,
         optimizer__weight_decay=weight_decay,
@@ -726,6 +743,7 @@ def update_net(
     *,
     criterion=None,
     validation_class_weight=None,
+    validation_logit_scale: float = 1.0,
     lr: float,
     weight_decay: float,
     batch_size: int,
@@ -745,7 +763,9 @@ def update_net(
     """
     if criterion is not None:
         net.set_params(
-            criterion=criterion, validation_class_weight=validation_class_weight
+            criterion=criterion,
+            validation_class_weight=validation_class_weight,
+            validation_logit_scale=validation_logit_scale,
         )
     # Plain attributes first, so that any later re-initialisation agrees.
     net.optimizer__weight_decay = weight_decay

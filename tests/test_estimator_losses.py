@@ -5,6 +5,7 @@ import pytest
 import torch
 from scipy.special import expit, softmax
 from sklearn.datasets import make_classification
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback, EarlyStopping
 
@@ -372,3 +373,26 @@ def test_focal_classifier_accepts_adaptive_gamma(binary_data):
     assert clf.net_.criterion_.gamma == "adaptive"
     with pytest.raises(ValueError, match=r"The 'gamma' parameter of FocalClassifier"):
         FocalClassifier(gamma="fixed", **FAST).fit(X, y)
+
+
+class _RecordValidationRows(Callback):
+    """Keeps the validation split's rows and labels in the history."""
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        net.history.record("valid_X", dataset_valid.features.cpu().numpy())
+        net.history.record("valid_y", dataset_valid.target.cpu().numpy())
+
+
+def test_ldam_validation_loss_scores_the_scaled_probabilities(multiclass_data):
+    X, y = multiclass_data
+    clf = ImbalancedMLPClassifier(
+        loss="ldam",
+        scale=8.0,
+        early_stopping=True,
+        callbacks=[_RecordValidationRows()],
+        **FAST,
+    ).fit(X, y)
+    history = clf.net_.history
+    z = _raw_logits(clf, history[-1, "valid_X"])
+    expected = log_loss(history[-1, "valid_y"], softmax(8.0 * z, axis=1))
+    assert history[-1, "valid_loss"] == pytest.approx(expected, rel=1e-5)
