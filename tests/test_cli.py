@@ -287,16 +287,7 @@ def test_python_m_skfocal_datasets_without_the_benchmark_extras():
         check=True,
     )
     lines = result.stdout.splitlines()
-    assert lines[0].split() == [
-        "name",
-        "n_samples",
-        "n_features",
-        "n_classes",
-        "imbalance_ratio",
-        "minority_share",
-        "task",
-        "source",
-    ]
+    assert lines[0].split() == list(datasets.DatasetInfo._fields)
     assert [line.split()[0] for line in lines[1:]] == [
         "yeast1",
         "ecoli3",
