@@ -50,7 +50,8 @@ NEW_PARAMETERS = [
     "lr_schedule",
     "validation_metric",
 ]
-FAST = {"max_epochs": 4, "random_state": 0}
+# Training on every row (no temperature split); see test_classifier.FAST.
+FAST = {"max_epochs": 4, "random_state": 0, "calibration": "prior"}
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +262,8 @@ def test_piecewise_bins_come_from_the_transformed_training_rows(binary_data):
 )
 def test_switches_build_the_backbone(multiclass_data, switches):
     X, y = multiclass_data
-    clf = ImbalancedMLPClassifier(**switches, **FAST).fit(X, y)
+    # threshold=None: predict is the most probable class of the ensemble.
+    clf = ImbalancedMLPClassifier(**switches, threshold=None, **FAST).fit(X, y)
     module = clf.net_.module_
     assert isinstance(module, TabularMLP)
     assert module.n_members == switches.get("ensemble_size", 1)
@@ -440,7 +442,7 @@ def test_piecewise_bins_need_two_rows():
 
 def test_partial_fit_keeps_the_first_statistics(binary_data):
     X, y = binary_data
-    clf = FocalClassifier(**BACKBONE, random_state=0)
+    clf = FocalClassifier(**BACKBONE, random_state=0, calibration="prior")
     clf.partial_fit(X[:250], y[:250], classes=[0, 1])
     scale = clf.net_.module_.input_transform.scale.clone()
     clf.partial_fit(X[250:] * 10.0, y[250:])
