@@ -115,7 +115,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             StrOptions({"prior", "auto"}),
         ],
         "threshold_metric": [StrOptions(set(METRICS))],
-        "calibration": [None, StrOptions(set(CALIBRATIONS))],
+        "calibration": [None, StrOptions({*CALIBRATIONS, "auto"})],
         "alpha": ALPHA_CONSTRAINT,
         "beta": [Interval(Real, 0, 1, closed="left")],
     }
@@ -144,7 +144,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             check_decision_parameters(
                 self.threshold,
                 self.threshold_metric,
-                self.calibration,
+                self._calibration(spec),
                 n_classes,
                 owner,
             )
@@ -225,12 +225,12 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
 
     def _weights_to_undo(self, weights: np.ndarray | None) -> np.ndarray | None:
         """The class weights the prior correction divides out, if it can."""
-        if self.calibration is None:
+        if self._calibration() is None:
             return None
         if weights is None or np.all(weights > 0):
             return weights
         warnings.warn(
-            f"calibration={self.calibration!r} of {type(self).__name__} divides "
+            f"calibration={self._calibration()!r} of {type(self).__name__} divides "
             f"the probabilities by the class weights, but the weights "
             f"{weights.tolist()!r} include 0 (a class the loss ignored): they "
             "are left in the probabilities. Give every class a positive weight "
@@ -523,7 +523,14 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         )
 
     def _wants_validation_split(self) -> bool:
-        return self.threshold == "auto" or self.calibration == "temperature"
+        return self.threshold == "auto" or self._calibration() == "temperature"
+
+    def _calibration(self, spec: LossSpec | None = None) -> str | None:
+        """``calibration``, with ``"auto"`` resolved for the loss ``spec``."""
+        if self.calibration != "auto":
+            return self.calibration
+        spec = self._get_loss_spec() if spec is None else spec
+        return spec.auto_calibration(self.get_params(deep=False))
 
     def _fit_after_training(
         self,
@@ -576,14 +583,16 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             validation = ValidationScores(logits, target, weights)
         # The logit-adjusted loss's own prior, so that its correction is exact.
         loss_prior = getattr(criterion, "class_prior", prior)
+        self.calibration_ = self._calibration()
         self._logit_transform = fit_logit_transform(
-            self.calibration,
+            self.calibration_,
             member_scale=member_scale,
             log_class_weight=spec.log_class_weight(
                 params, self._weights_to_undo(weight), loss_prior
             ),
             validation=validation,
             owner=owner,
+            focal_gamma=spec.posterior_gamma(params),
         )
         self.temperature_ = self._logit_transform.temperature
         self.threshold_ = fit_threshold_rule(

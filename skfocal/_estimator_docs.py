@@ -128,10 +128,11 @@ TRAINING_PARAMETERS = """\
         normally."""
 
 DECISION_PARAMETERS = """\
-    threshold : None, float, "prior" or "auto", default=None
+    threshold : None, float, "prior" or "auto", default="prior"
         The decision rule of :meth:`predict`, applied to
         :meth:`predict_proba` (``threshold_``). ``None``: the most probable
-        class. A float in (0, 1), binary only: ``classes_[1]`` when its
+        class (scikit-learn's usual rule, which under imbalance finds few
+        minority cases). A float in (0, 1), binary only: ``classes_[1]`` when its
         probability is at least that. ``"prior"``: ``p_1 >= pi_1``
         (binary), ``argmax_c p_c / pi_c`` (multi-class), with ``pi`` the
         training class frequencies (``class_prior_``): the rule that
@@ -145,8 +146,8 @@ default="balanced_accuracy"
         What ``threshold="auto"`` maximises: the mean per-class recall, the
         F1 of ``classes_[1]`` (macro F1 for several classes), the geometric
         mean of the recalls, or the Matthews correlation.
-    calibration : None, "prior" or "temperature", default="prior"
-        What :meth:`predict_proba` returns. ``None``: the network's
+    calibration : None, "prior", "temperature" or "auto", default="auto"
+        What :meth:`predict_proba` returns (``calibration_``). ``None``: the network's
         probabilities as trained (for a class-weighted loss, inflated
         towards the weighted classes). ``"prior"``: the class weights
         divided out, ``p(c|x) ∝ p_w(c|x) / w_c`` (for the logit-adjusted
@@ -154,7 +155,13 @@ default="balanced_accuracy"
         data, exact for weighted cross-entropy, approximate for the other
         losses; nothing changes for an unweighted loss. ``"temperature"``:
         a temperature fitted on a held-out validation split (as for
-        ``threshold="auto"``; 1 without one), then the prior correction."""
+        ``threshold="auto"``; 1 without one), then the prior correction.
+        ``"auto"``: ``"prior"`` for losses whose optimum is the posterior up
+        to the class weights (cross-entropy, balanced cross-entropy,
+        logit-adjusted, focal with ``gamma=0``), ``"temperature"`` for those
+        that bend it (focal, GHM-C, LDAM, asymmetric, Poly-1): measured on
+        the benchmark suite, focal's prior-rule decisions over-predict the
+        minority class until a temperature is fitted."""
 
 ATTRIBUTES = """\
     Attributes
@@ -172,6 +179,8 @@ ATTRIBUTES = """\
     class_prior_ : ndarray of shape (n_classes,)
         Class frequencies of the training data (sums of sample weights),
         over the rows of ``fit`` or of every ``partial_fit`` call so far.
+    calibration_ : None, "prior" or "temperature"
+        The calibration used (``"auto"`` resolved for the loss).
     threshold_ : ThresholdRule
         The fitted decision rule: ``kind`` (``"argmax"``, ``"threshold"`` or
         ``"logit_adjustment"``, i.e. ``argmax_c p_c / pi_c ** value``),

@@ -16,10 +16,11 @@ import warnings
 from numbers import Real
 
 import numpy as np
+import torch
 
 from skfocal._calibration import fit_temperature, logits_to_proba
 from skfocal._decision import METRICS, ThresholdRule, make_rule, tune_threshold
-from skfocal._inference import LogitTransform
+from skfocal._inference import LogitTransform, focal_posterior_logits
 
 __all__ = [
     "CALIBRATIONS",
@@ -151,6 +152,7 @@ def fit_logit_transform(
     log_class_weight: np.ndarray,
     validation: ValidationScores | None,
     owner: str,
+    focal_gamma: float | str | None = None,
 ) -> LogitTransform:
     """The output transform of ``calibration``, fitted on the validation split.
 
@@ -171,6 +173,9 @@ def fit_logit_transform(
         The validation split's raw logits.
     owner : str
         The estimator's class name, for the warning.
+    focal_gamma : float, "adaptive" or None, default=None
+        A focal loss's exponent: its posterior transform
+        (:func:`skfocal._inference.focal_posterior_logits`) comes first.
 
     Returns
     -------
@@ -203,14 +208,23 @@ def fit_logit_transform(
                 stacklevel=3,
             )
         else:
+            logits = validation.logits
+            if focal_gamma is not None:
+                logits = focal_posterior_logits(
+                    torch.from_numpy(np.asarray(logits, dtype=np.float64)),
+                    focal_gamma,
+                ).numpy()
             temperature = fit_temperature(
-                validation.logits,
+                logits,
                 validation.y,
                 sample_weight=validation.sample_weight,
                 class_weight=np.exp(log_class_weight),
             )
     return LogitTransform(
-        member_scale=member_scale, temperature=temperature, shift=shift
+        member_scale=member_scale,
+        temperature=temperature,
+        shift=shift,
+        focal_gamma=focal_gamma,
     )
 
 

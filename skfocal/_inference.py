@@ -25,7 +25,13 @@ from skfocal._checks import float32_rows
 from skfocal._data import SparseRows
 from skfocal._ensemble import ensemble_log_probabilities, ensemble_logits, n_members
 
-__all__ = ["OUTPUTS", "LogitTransform", "host_features", "predict_chunks"]
+__all__ = [
+    "OUTPUTS",
+    "LogitTransform",
+    "focal_posterior_logits",
+    "host_features",
+    "predict_chunks",
+]
 
 # Rows per forward pass: large enough to amortise Python overhead, small
 # enough to keep the activations of (64, 64) MLPs in cache or memory.
@@ -55,6 +61,71 @@ def _log_proba(logits: Tensor, members: int) -> Tensor:
 OUTPUTS = {"decision": _decision, "proba": _proba, "log_proba": _log_proba}
 
 
+def _log_focal_slope(log_q: Tensor, log_1mq: Tensor, gamma) -> Tensor:
+    r""":math:`\log A(q)` of :func:`focal_posterior_logits`.
+
+    :math:`A` is minus the derivative of the focal loss of a sample whose
+    true class has probability :math:`q`; both terms are positive, so the
+    sum is taken with ``logaddexp``.
+    """
+    if isinstance(gamma, str):  # "adaptive": FLSD-53's gamma of each q
+        gamma = torch.where(log_q.exp() < 0.2, 5.0, 3.0).to(log_q.dtype)
+    else:
+        gamma = torch.full_like(log_q, float(gamma))
+    # gamma * (-log q) in log space: log(gamma) + log(-log q), -inf at 0.
+    log_second = torch.log(gamma) + torch.log(-log_q)
+    return (gamma - 1) * log_1mq + torch.logaddexp(log_1mq - log_q, log_second)
+
+
+def focal_posterior_logits(scores: Tensor, gamma) -> Tensor:
+    r"""Logits of the class posterior from the scores of a focal-trained model.
+
+    At the population optimum of the focal loss, the predicted probability
+    :math:`q_c` of each class and the posterior :math:`p_c` satisfy
+    :math:`p_c \propto 1 / A(q_c)` with
+    :math:`A(q) = (1-q)^\gamma / q - \gamma (1-q)^{\gamma-1} \log q`
+    (the Lagrange condition of minimising
+    :math:`-\sum_c p_c (1-q_c)^\gamma \log q_c` over the simplex;
+    Charoenphakdee et al., "On Focal Loss for Class-Posterior Probability
+    Estimation", CVPR 2021). The posterior's logits are therefore
+    :math:`-\log A(q_c)`, or :math:`\log A(1-q) - \log A(q)` for one
+    binary logit; ``gamma=0`` returns the scores' own probabilities.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (N,) or (N, C)
+        A binary logit, or multi-class logits (log-probabilities up to a
+        constant), in float64.
+    gamma : float or "adaptive"
+        The focal exponent the model was trained with.
+
+    Returns
+    -------
+    Tensor
+        Logits of the posterior, of the shape of ``scores``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfocal._inference import focal_posterior_logits
+    >>> z = torch.tensor([2.0], dtype=torch.float64)
+    >>> focal_posterior_logits(z, 0.0).item()
+    2.0
+    >>> bool(focal_posterior_logits(z, 2.0).item() > 2.0)  # focal is underconfident
+    True
+    """
+    if scores.ndim == 1:
+        log_q = torch.nn.functional.logsigmoid(scores)
+        log_1mq = torch.nn.functional.logsigmoid(-scores)
+        return _log_focal_slope(log_1mq, log_q, gamma) - _log_focal_slope(
+            log_q, log_1mq, gamma
+        )
+    log_q = torch.log_softmax(scores, dim=1)
+    # log(1 - q) without cancellation; q = 1 exactly would make it -inf.
+    log_1mq = torch.log(-torch.expm1(log_q.clamp(max=-1e-300)))
+    return -_log_focal_slope(log_q, log_1mq, gamma)
+
+
 @dataclass(frozen=True)
 class LogitTransform:
     r"""How network logits become the model's calibrated logits.
@@ -76,6 +147,10 @@ class LogitTransform:
         :math:`T > 0`.
     shift : tuple of float, default=()
         :math:`b`: one number (binary) or one per class; empty for none.
+    focal_gamma : float, "adaptive" or None, default=None
+        For a focal-trained model, the exponent of
+        :func:`focal_posterior_logits`, applied to the averaged prediction
+        before the temperature and the shift.
 
     Examples
     --------
@@ -89,11 +164,16 @@ class LogitTransform:
     member_scale: float = 1.0
     temperature: float = 1.0
     shift: tuple[float, ...] = ()
+    focal_gamma: float | str | None = None
 
     @property
     def calibrates(self) -> bool:
-        """A temperature or a shift applies to the averaged prediction."""
-        return self.temperature != 1.0 or any(value != 0.0 for value in self.shift)
+        """A transform applies to the averaged prediction."""
+        return (
+            self.temperature != 1.0
+            or any(value != 0.0 for value in self.shift)
+            or self.focal_gamma not in (None, 0)
+        )
 
     @property
     def is_identity(self) -> bool:
@@ -106,9 +186,14 @@ class LogitTransform:
             logits = logits * self.member_scale
         if self.calibrates:
             # One affine map of the averaged prediction, not of each member.
-            scores = ensemble_logits(logits, members) / self.temperature
-            shift = torch.tensor(self.shift, dtype=scores.dtype)
-            logits = scores - (shift[0] if scores.ndim == 1 else shift)
+            scores = ensemble_logits(logits, members)
+            if self.focal_gamma not in (None, 0):
+                scores = focal_posterior_logits(scores, self.focal_gamma)
+            scores = scores / self.temperature
+            if self.shift:
+                shift = torch.tensor(self.shift, dtype=scores.dtype)
+                scores = scores - (shift[0] if scores.ndim == 1 else shift)
+            logits = scores
             members = 1
         return OUTPUTS[output](logits, members)
 

@@ -81,6 +81,12 @@ class LossSpec:
         is the posterior divided by ``prior ** tau`` (the logit-adjusted
         loss): the prior correction multiplies it back (see
         :meth:`log_class_weight`).
+    learns_posterior : callable or bool, default=True
+        Whether the loss, at its optimum, learns the class posterior up to
+        the class weights (weighted cross-entropy does; the focal, GHM-C,
+        LDAM, asymmetric and Poly-1 losses bend it), as a bool or a function
+        of the estimator's parameters. ``calibration="auto"`` fits a
+        temperature where it does not (:meth:`auto_calibration`).
 
     Examples
     --------
@@ -100,6 +106,45 @@ class LossSpec:
     adaptive_gamma: bool = False
     logit_scale: str | None = None
     prior_exponent: str | None = None
+    learns_posterior: Callable[[Mapping[str, object]], bool] | bool = True
+    focal_gamma: str | None = None
+
+    def posterior_gamma(self, params: Mapping[str, object]) -> float | str | None:
+        """The focal exponent whose posterior transform the prior correction
+        applies (:func:`skfocal._inference.focal_posterior_logits`), if any.
+
+        Examples
+        --------
+        >>> from skfocal._loss_specs import get_loss_spec
+        >>> get_loss_spec("focal").posterior_gamma({"gamma": 2.0})
+        2.0
+        >>> get_loss_spec("ce").posterior_gamma({}) is None
+        True
+        """
+        return None if self.focal_gamma is None else params[self.focal_gamma]
+
+    def auto_calibration(self, params: Mapping[str, object]) -> str:
+        """What ``calibration="auto"`` means for this loss and ``params``.
+
+        ``"prior"`` where the loss learns the posterior up to the class
+        weights (dividing them out is then exact at the optimum),
+        ``"temperature"`` where it bends the probabilities: measured on the
+        benchmark suite, the prior rule on focal-trained probabilities
+        over-predicts the minority class until a temperature is fitted
+        (``docs/user_guide/decisions.rst``).
+
+        Examples
+        --------
+        >>> from skfocal._loss_specs import get_loss_spec
+        >>> get_loss_spec("focal").auto_calibration({"gamma": 2.0})
+        'temperature'
+        >>> get_loss_spec("focal").auto_calibration({"gamma": 0.0})
+        'prior'
+        """
+        learns = self.learns_posterior
+        if callable(learns):
+            learns = learns(params)
+        return "prior" if learns else "temperature"
 
     def check_parameters(
         self, params: Mapping[str, object], n_classes: int, owner: str
@@ -281,11 +326,34 @@ def get_loss_spec(name: str) -> LossSpec:
         ) from None
 
 
-register_loss(LossSpec("focal", FocalLoss, params=("gamma",), adaptive_gamma=True))
+def _focal_learns_posterior(params: Mapping[str, object]) -> bool:
+    return params.get("gamma") == 0
+
+
+def _poly_learns_posterior(params: Mapping[str, object]) -> bool:
+    return params.get("epsilon") == 0 and params.get("gamma") == 0
+
+
+def _asymmetric_learns_posterior(params: Mapping[str, object]) -> bool:
+    return all(params.get(name) == 0 for name in ("gamma_pos", "gamma_neg", "clip"))
+
+
+register_loss(
+    LossSpec(
+        "focal",
+        FocalLoss,
+        params=("gamma",),
+        adaptive_gamma=True,
+        learns_posterior=_focal_learns_posterior,
+        focal_gamma="gamma",
+    )
+)
 register_loss(
     LossSpec("balanced_ce", BalancedCrossEntropyLoss, default_alpha="balanced")
 )
-register_loss(LossSpec("ghm", GHMCLoss, params=("bins", "momentum")))
+register_loss(
+    LossSpec("ghm", GHMCLoss, params=("bins", "momentum"), learns_posterior=False)
+)
 register_loss(LossSpec("ce", BalancedCrossEntropyLoss, takes_alpha=False))
 register_loss(
     LossSpec(
@@ -303,6 +371,7 @@ register_loss(
         params=("max_margin", "scale"),
         class_counts=True,
         logit_scale="scale",
+        learns_posterior=False,
     )
 )
 register_loss(
@@ -312,9 +381,17 @@ register_loss(
         params=("gamma_pos", "gamma_neg", "clip"),
         takes_alpha=False,
         binary_only=True,
+        learns_posterior=_asymmetric_learns_posterior,
     )
 )
-register_loss(LossSpec("poly", Poly1Loss, params=("epsilon", "gamma")))
+register_loss(
+    LossSpec(
+        "poly",
+        Poly1Loss,
+        params=("epsilon", "gamma"),
+        learns_posterior=_poly_learns_posterior,
+    )
+)
 
 
 def resolve_class_weight(

@@ -109,9 +109,9 @@ class ImbalancedMLPClassifier(BaseImbalancedMLP):
         warm_start: bool = False,
         verbose: int = 0,
         callbacks=None,
-        threshold: float | str | None = None,
+        threshold: float | str | None = "prior",
         threshold_metric: str = "balanced_accuracy",
-        calibration: str | None = "prior",
+        calibration: str | None = "auto",
     ) -> None:
         super().__init__(**_arguments(locals()))
 
@@ -161,9 +161,9 @@ class FocalClassifier(BaseImbalancedMLP):
         warm_start: bool = False,
         verbose: int = 0,
         callbacks=None,
-        threshold: float | str | None = None,
+        threshold: float | str | None = "prior",
         threshold_metric: str = "balanced_accuracy",
-        calibration: str | None = "prior",
+        calibration: str | None = "auto",
     ) -> None:
         super().__init__(**_arguments(locals()))
 
@@ -199,9 +199,9 @@ class BalancedCEClassifier(BaseImbalancedMLP):
         warm_start: bool = False,
         verbose: int = 0,
         callbacks=None,
-        threshold: float | str | None = None,
+        threshold: float | str | None = "prior",
         threshold_metric: str = "balanced_accuracy",
-        calibration: str | None = "prior",
+        calibration: str | None = "auto",
     ) -> None:
         super().__init__(**_arguments(locals()))
 
@@ -245,9 +245,9 @@ class GHMClassifier(BaseImbalancedMLP):
         warm_start: bool = False,
         verbose: int = 0,
         callbacks=None,
-        threshold: float | str | None = None,
+        threshold: float | str | None = "prior",
         threshold_metric: str = "balanced_accuracy",
-        calibration: str | None = "prior",
+        calibration: str | None = "auto",
     ) -> None:
         super().__init__(**_arguments(locals()))
 

@@ -35,7 +35,9 @@ from skfocal import (
 )
 from skfocal.losses import BalancedCrossEntropyLoss, FocalLoss, GHMCLoss
 
-FAST = {"max_epochs": 5, "random_state": 0}
+# Training on every row (no temperature split), so that tests about training
+# compare like with like; the calibration defaults are tested on their own.
+FAST = {"max_epochs": 5, "random_state": 0, "calibration": "prior"}
 ESTIMATORS = [FocalClassifier, BalancedCEClassifier, GHMClassifier]
 
 
@@ -78,7 +80,9 @@ def test_binary_outputs_are_consistent(estimator_class, binary_data):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
     np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-scores)), rtol=1e-12)
     np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-10)
-    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    np.testing.assert_array_equal(
+        clf.predict(X), clf.classes_[clf.threshold_.predict(proba)]
+    )
     assert clf.n_iter_ == 5
     assert len(clf.loss_curve_) == 5
     assert clf.n_features_in_ == 6
@@ -241,7 +245,9 @@ def test_sample_weight_equals_repetition(estimator_class):
     X = rng.rand(40, 5)
     y = rng.randint(0, 2, 40)
     weights = rng.randint(0, 4, 40)
-    params = {"max_epochs": 20, "random_state": 0, "lr": 1e-2}
+    # calibration="prior": every row trains (no temperature split), so the
+    # weighted and the repeated fits see the same data.
+    params = {"max_epochs": 20, "random_state": 0, "lr": 1e-2, "calibration": "prior"}
     weighted = estimator_class(**params).fit(X, y, sample_weight=weights)
     repeated = estimator_class(**params).fit(
         np.repeat(X, weights, axis=0), np.repeat(y, weights)
@@ -309,6 +315,8 @@ def test_early_stopping_works_with_skorch_scoring_and_keeps_no_data(binary_data)
         max_epochs=50,
         random_state=0,
         callbacks=[scoring],
+        # No temperature: net_.predict_proba is then predict_proba.
+        calibration="prior",
     ).fit(X, y)
     history = clf.net_.history
     # User callbacks run before early stopping, so even the last epoch is scored
@@ -337,10 +345,13 @@ def test_validation_loss_is_class_weighted_cross_entropy(binary_data):
 
 def test_early_stopping_auto_depends_on_size(binary_data):
     X, y = binary_data
-    clf = FocalClassifier(max_epochs=2, random_state=0).fit(X, y)
+    # calibration="prior": the temperature split would add a validation loss.
+    clf = FocalClassifier(max_epochs=2, random_state=0, calibration="prior")
+    clf.fit(X, y)
     assert "valid_loss" not in clf.net_.history[-1]
     X_big, y_big = make_classification(n_samples=10_000, n_features=4, random_state=0)
-    clf = FocalClassifier(max_epochs=1, random_state=0).fit(X_big, y_big)
+    clf = FocalClassifier(max_epochs=1, random_state=0, calibration="prior")
+    clf.fit(X_big, y_big)
     assert "valid_loss" in clf.net_.history[-1]
 
 
@@ -416,8 +427,12 @@ def test_user_callbacks_run_on_a_copy(binary_data):
             self.gradients += sum(1 for _ in named_parameters)
 
     counter = CountEvents()
+    # calibration="prior": every row trains, so 4 batches of 100 per epoch.
     clf = FocalClassifier(
-        max_epochs=4, batch_size=100, callbacks=[("count", counter)]
+        max_epochs=4,
+        batch_size=100,
+        callbacks=[("count", counter)],
+        calibration="prior",
     ).fit(X, y)
     fitted = dict(clf.net_.callbacks_)["count"]
     assert fitted.epochs == 4

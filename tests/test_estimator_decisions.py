@@ -397,3 +397,60 @@ def test_zero_class_weight_leaves_probabilities_uncorrected_with_a_warning(
         clf.fit(X, y)
     raw = FocalClassifier(alpha=[1.0, 0.0], calibration=None, **FAST).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), raw.predict_proba(X))
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("posterior", [0.01, 0.2, 0.5, 0.8, 0.97])
+def test_focal_posterior_transform_inverts_the_focal_optimum(gamma, posterior):
+    # Independent route: minimise the expected binary focal loss numerically,
+    # then map the minimiser back; it must give the posterior it came from.
+    from scipy.optimize import minimize_scalar
+
+    from skfocal._inference import focal_posterior_logits
+
+    def expected_loss(q):
+        return -posterior * (1 - q) ** gamma * np.log(q) - (1 - posterior) * (
+            q**gamma
+        ) * np.log(1 - q)
+
+    q = minimize_scalar(
+        expected_loss,
+        bounds=(1e-12, 1 - 1e-12),
+        method="bounded",
+        options={"xatol": 1e-13},
+    ).x
+    logit = torch.tensor([np.log(q / (1 - q))], dtype=torch.float64)
+    recovered = torch.sigmoid(focal_posterior_logits(logit, gamma)).item()
+    assert recovered == pytest.approx(posterior, abs=1e-6)
+    # The same posterior from the two-column (softmax) form.
+    two_columns = torch.tensor([[np.log(1 - q), np.log(q)]], dtype=torch.float64)
+    softmax = torch.softmax(focal_posterior_logits(two_columns, gamma), dim=1)
+    assert softmax[0, 1].item() == pytest.approx(posterior, abs=1e-6)
+
+
+def test_focal_posterior_transform_on_the_simplex():
+    from scipy.optimize import minimize
+
+    from skfocal._inference import focal_posterior_logits
+
+    posterior, gamma = np.array([0.6, 0.3, 0.1]), 2.0
+
+    def expected_loss(free):
+        q = np.exp(free) / np.exp(free).sum()
+        return -(posterior * (1 - q) ** gamma * np.log(q)).sum()
+
+    free = minimize(expected_loss, np.zeros(3), method="BFGS", tol=1e-12).x
+    log_q = torch.tensor(free - np.log(np.exp(free).sum()), dtype=torch.float64)
+    recovered = torch.softmax(focal_posterior_logits(log_q[None, :], gamma), dim=1)
+    np.testing.assert_allclose(recovered[0].numpy(), posterior, atol=1e-5)
+
+
+def test_focal_posterior_transform_is_finite_at_saturated_logits():
+    from skfocal._inference import focal_posterior_logits
+
+    z = torch.tensor([-800.0, -100.0, 0.0, 100.0, 800.0], dtype=torch.float64)
+    for gamma in (0.0, 0.5, 2.0, "adaptive"):
+        out = focal_posterior_logits(z, gamma)
+        assert torch.isfinite(out).all()
+        assert (torch.diff(out) > 0).all()  # still ranks the same way
+    np.testing.assert_allclose(focal_posterior_logits(z, 0.0).numpy(), z.numpy())
