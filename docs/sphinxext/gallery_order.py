@@ -11,6 +11,7 @@ EXAMPLE_ORDER = (
     "plot_grid_search.py",
     "plot_focal_vs_smote.py",
     "plot_threshold_and_calibration.py",
+    "plot_decisions_under_imbalance.py",
     "plot_multiclass_rare_class.py",
     "plot_custom_callbacks.py",
     "plot_focal_loss_curves.py",

@@ -42,6 +42,7 @@ from skfocal.benchmark._methods import (  # noqa: E402
     ClampedNeighborsSampler,
     MethodSpec,
     make_method,
+    parse_method,
 )
 from skfocal.benchmark._metrics import (  # noqa: E402
     LOWER_IS_BETTER,
@@ -104,6 +105,7 @@ __all__ = [
     "holm_correction",
     "make_method",
     "paired_fold_tests",
+    "parse_method",
     "plan_benchmark",
     "rank_methods",
     "score_predictions",
