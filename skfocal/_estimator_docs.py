@@ -147,21 +147,22 @@ default="balanced_accuracy"
         F1 of ``classes_[1]`` (macro F1 for several classes), the geometric
         mean of the recalls, or the Matthews correlation.
     calibration : None, "prior", "temperature" or "auto", default="auto"
-        What :meth:`predict_proba` returns (``calibration_``). ``None``: the network's
-        probabilities as trained (for a class-weighted loss, inflated
+        What :meth:`predict_proba` returns (``calibration_``). ``None``: the
+        network's probabilities as trained (for a class-weighted loss, inflated
         towards the weighted classes). ``"prior"``: the class weights
         divided out, ``p(c|x) ∝ p_w(c|x) / w_c`` (for the logit-adjusted
         loss, ``softmax(z + tau log pi)``): the posterior of the training
-        data, exact for weighted cross-entropy, approximate for the other
-        losses; nothing changes for an unweighted loss. ``"temperature"``:
+        data, exact at the optimum for weighted cross-entropy and, through
+        the focal posterior transform applied first, for focal loss;
+        approximate for GHM-C, LDAM, asymmetric and Poly-1; nothing changes
+        for unweighted cross-entropy. ``"temperature"``:
         a temperature fitted on a held-out validation split (as for
         ``threshold="auto"``; 1 without one), then the prior correction.
-        ``"auto"``: ``"prior"`` for losses whose optimum is the posterior up
-        to the class weights (cross-entropy, balanced cross-entropy,
-        logit-adjusted, focal with ``gamma=0``), ``"temperature"`` for those
-        that bend it (focal, GHM-C, LDAM, asymmetric, Poly-1): measured on
-        the benchmark suite, focal's prior-rule decisions over-predict the
-        minority class until a temperature is fitted."""
+        ``"auto"``: ``"prior"`` where the correction recovers the posterior
+        at the loss's optimum (cross-entropy, balanced cross-entropy,
+        logit-adjusted, and focal through its exact posterior transform,
+        Charoenphakdee et al. 2021), ``"temperature"`` where no closed form
+        does (GHM-C, LDAM, asymmetric, Poly-1)."""
 
 ATTRIBUTES = """\
     Attributes

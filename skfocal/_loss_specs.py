@@ -82,11 +82,16 @@ class LossSpec:
         loss): the prior correction multiplies it back (see
         :meth:`log_class_weight`).
     learns_posterior : callable or bool, default=True
-        Whether the loss, at its optimum, learns the class posterior up to
-        the class weights (weighted cross-entropy does; the focal, GHM-C,
-        LDAM, asymmetric and Poly-1 losses bend it), as a bool or a function
-        of the estimator's parameters. ``calibration="auto"`` fits a
-        temperature where it does not (:meth:`auto_calibration`).
+        Whether the prior correction recovers the class posterior at the
+        loss's optimum (weighted cross-entropy; focal through
+        ``focal_gamma``; not GHM-C, LDAM, the asymmetric loss or Poly-1), as
+        a bool or a function of the estimator's parameters.
+        ``calibration="auto"`` fits a temperature where it does not
+        (:meth:`auto_calibration`).
+    focal_gamma : str or None, default=None
+        Name of the estimator parameter holding the focal exponent: the prior
+        correction then starts with the focal posterior transform
+        (:func:`skfocal._inference.focal_posterior_logits`).
 
     Examples
     --------
@@ -128,18 +133,19 @@ class LossSpec:
 
         ``"prior"`` where the loss learns the posterior up to the class
         weights (dividing them out is then exact at the optimum),
-        ``"temperature"`` where it bends the probabilities: measured on the
-        benchmark suite, the prior rule on focal-trained probabilities
-        over-predicts the minority class until a temperature is fitted
+        or, for the focal loss, through its exact posterior transform
+        (:attr:`focal_gamma`); ``"temperature"`` where it bends the
+        probabilities in a way no closed form undoes (GHM-C, LDAM, the
+        asymmetric loss, Poly-1). Measured on the benchmark suite
         (``docs/user_guide/decisions.rst``).
 
         Examples
         --------
         >>> from skfocal._loss_specs import get_loss_spec
         >>> get_loss_spec("focal").auto_calibration({"gamma": 2.0})
-        'temperature'
-        >>> get_loss_spec("focal").auto_calibration({"gamma": 0.0})
         'prior'
+        >>> get_loss_spec("ghm").auto_calibration({"bins": 10})
+        'temperature'
         """
         learns = self.learns_posterior
         if callable(learns):
@@ -326,10 +332,6 @@ def get_loss_spec(name: str) -> LossSpec:
         ) from None
 
 
-def _focal_learns_posterior(params: Mapping[str, object]) -> bool:
-    return params.get("gamma") == 0
-
-
 def _poly_learns_posterior(params: Mapping[str, object]) -> bool:
     return params.get("epsilon") == 0 and params.get("gamma") == 0
 
@@ -344,7 +346,7 @@ register_loss(
         FocalLoss,
         params=("gamma",),
         adaptive_gamma=True,
-        learns_posterior=_focal_learns_posterior,
+        # Its posterior transform makes the prior correction exact.
         focal_gamma="gamma",
     )
 )
