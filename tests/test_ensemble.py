@@ -77,7 +77,10 @@ def member_logits(clf, X):
 
 def test_binary_predictions_average_member_probabilities(binary):
     X, y = binary
-    clf = ToyFocal(max_epochs=3, random_state=0).fit(X, y)
+    # calibration=None (the averaged probabilities as trained) and
+    # threshold=None (predict is the most probable class).
+    clf = ToyFocal(max_epochs=3, random_state=0, calibration=None, threshold=None)
+    clf.fit(X, y)
     logits = member_logits(clf, X)
     assert logits.shape == (len(X), N_MEMBERS)
     positive = expit(logits).mean(axis=1)
@@ -97,7 +100,10 @@ def test_binary_predictions_average_member_probabilities(binary):
 
 def test_multiclass_predictions_average_member_probabilities(multiclass):
     X, y = multiclass
-    clf = ToyFocal(max_epochs=3, random_state=0).fit(X, y)
+    # calibration=None (the averaged probabilities as trained) and
+    # threshold=None (predict is the most probable class).
+    clf = ToyFocal(max_epochs=3, random_state=0, calibration=None, threshold=None)
+    clf.fit(X, y)
     logits = member_logits(clf, X)
     assert logits.shape == (len(X), N_MEMBERS, 3)
     expected = softmax(logits, axis=2).mean(axis=1)
@@ -142,8 +148,13 @@ def test_ensemble_trains_with_early_stopping_and_pickles(binary):
     import pickle
 
     X, y = binary
+    # calibration=None: net_.predict_proba is then predict_proba.
     clf = ToyFocal(
-        early_stopping=True, n_iter_no_change=2, max_epochs=30, random_state=0
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_epochs=30,
+        random_state=0,
+        calibration=None,
     ).fit(X, y)
     assert "valid_loss" in clf.net_.history[-1]
     restored = pickle.loads(pickle.dumps(clf))

@@ -20,6 +20,7 @@ from skfocal import (
 from skfocal._decision import ThresholdRule
 from skfocal._ensemble import ensemble_logits
 from skfocal._inference import LogitTransform, predict_chunks
+from skfocal._loss_specs import LOSS_SPECS, get_loss_spec
 
 FAST = {"max_epochs": 4, "hidden_layer_sizes": (16,), "random_state": 0}
 ESTIMATORS = [
@@ -144,14 +145,49 @@ def test_class_prior_counts_sample_weights(binary_data):
 # --------------------------------------------------------------------------
 # Calibration
 # --------------------------------------------------------------------------
+def _focal_posterior_logit(q, gamma):
+    """Binary posterior logit of a focal optimum ``q``, written out in numpy.
+
+    Stationarity of ``-p (1-q)^g log q - (1-p) q^g log(1-q)`` in ``q`` gives
+    ``p / (1 - p) = A(1 - q) / A(q)`` with
+    ``A(q) = (1-q)^g / q - g (1-q)^(g-1) log q``.
+    """
+
+    def slope(q):
+        return (1 - q) ** gamma / q - gamma * (1 - q) ** (gamma - 1) * np.log(q)
+
+    return np.log(slope(1 - q)) - np.log(slope(q))
+
+
+@pytest.mark.parametrize(
+    "estimator_class",
+    [
+        lambda **kw: FocalClassifier(gamma=0.0, **kw),
+        lambda **kw: ImbalancedMLPClassifier(loss="ce", **kw),
+    ],
+    ids=["focal_gamma_0", "ce"],
+)
 def test_prior_calibration_is_the_identity_without_class_weights(
-    binary_data, multiclass_data
+    binary_data, multiclass_data, estimator_class
 ):
     for X, y in (binary_data, multiclass_data):
-        raw = FocalClassifier(calibration=None, **FAST).fit(X, y)
-        corrected = FocalClassifier(calibration="prior", **FAST).fit(X, y)
+        raw = estimator_class(calibration=None, **FAST).fit(X, y)
+        corrected = estimator_class(calibration="prior", **FAST).fit(X, y)
         np.testing.assert_array_equal(corrected.predict_proba(X), raw.predict_proba(X))
         assert corrected.temperature_ == 1.0
+
+
+def test_prior_calibration_of_focal_is_the_focal_posterior(binary_data):
+    X, y = binary_data
+    raw = FocalClassifier(gamma=2.0, calibration=None, **FAST).fit(X, y)
+    corrected = FocalClassifier(gamma=2.0, calibration="prior", **FAST).fit(X, y)
+    q = raw.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(
+        corrected.predict_proba(X)[:, 1],
+        expit(_focal_posterior_logit(q, 2.0)),
+        rtol=1e-7,
+    )
+    assert corrected.temperature_ == 1.0
 
 
 def test_binary_prior_correction_divides_the_weight_ratio_out(binary_data):
@@ -392,11 +428,113 @@ def test_zero_class_weight_leaves_probabilities_uncorrected_with_a_warning(
     binary_data,
 ):
     X, y = binary_data
-    clf = FocalClassifier(alpha=[1.0, 0.0], **FAST)
-    with pytest.warns(UserWarning, match=r"weights \[1.0, 0.0\] include 0"):
+    zero = {"alpha": [1.0, 0.0], **FAST}
+    clf = FocalClassifier(**zero)  # calibration="auto": "prior" for focal
+    with pytest.warns(
+        UserWarning, match=r"calibration='prior' .* \[1.0, 0.0\] include 0"
+    ):
         clf.fit(X, y)
-    raw = FocalClassifier(alpha=[1.0, 0.0], calibration=None, **FAST).fit(X, y)
-    np.testing.assert_array_equal(clf.predict_proba(X), raw.predict_proba(X))
+    assert clf.calibration_ == "prior"
+    raw = FocalClassifier(calibration=None, **zero).fit(X, y)
+    # The weights stay in: only focal's posterior transform applies.
+    q = raw.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[:, 1], expit(_focal_posterior_logit(q, 2.0)), rtol=1e-7
+    )
+    # calibration="temperature" warns too and only divides the posterior
+    # logits by the temperature. threshold="auto" holds out the same
+    # validation split, so both nets train identically.
+    tuned = {"threshold": "auto", **zero}
+    clf = FocalClassifier(calibration="temperature", **tuned)
+    with pytest.warns(
+        UserWarning, match=r"calibration='temperature' .* \[1.0, 0.0\] include 0"
+    ):
+        clf.fit(X, y)
+    assert clf.calibration_ == "temperature"
+    assert clf.temperature_ != 1.0
+    raw = FocalClassifier(calibration=None, **tuned).fit(X, y)
+    q = raw.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[:, 1],
+        expit(_focal_posterior_logit(q, 2.0) / clf.temperature_),
+        rtol=1e-7,
+    )
+
+
+# --------------------------------------------------------------------------
+# The defaults: threshold="prior", calibration="auto"
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("estimator", "expected"),
+    [
+        (FocalClassifier(), "prior"),
+        (BalancedCEClassifier(), "prior"),
+        (GHMClassifier(), "temperature"),
+        (ImbalancedMLPClassifier(), "prior"),
+        (ImbalancedMLPClassifier(loss="ce"), "prior"),
+        (ImbalancedMLPClassifier(loss="focal", gamma=0.0), "prior"),
+        (ImbalancedMLPClassifier(loss="ghm"), "temperature"),
+        (ImbalancedMLPClassifier(loss="poly"), "temperature"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else repr(value),
+)
+def test_default_calibration_follows_the_loss(binary_data, estimator, expected):
+    X, y = binary_data
+    assert estimator.calibration == "auto"
+    assert estimator.threshold == "prior"
+    clf = estimator.set_params(**FAST).fit(X, y)
+    assert clf.calibration_ == expected
+    # The temperature is fitted on a held-out split, or not at all.
+    assert (clf.temperature_ != 1.0) == (expected == "temperature")
+    # predict is the binary prior rule, p_1 >= pi_1, on predict_proba.
+    assert clf.threshold_.kind == "threshold"
+    assert clf.threshold_.value == pytest.approx(_prior(y)[1], rel=1e-12)
+    proba = clf.predict_proba(X)
+    by_hand = clf.classes_[(proba[:, 1] >= clf.class_prior_[1]).astype(int)]
+    np.testing.assert_array_equal(clf.predict(X), by_hand)
+
+
+def test_default_multiclass_rule_divides_by_the_prior(multiclass_data):
+    X, y = multiclass_data
+    clf = FocalClassifier(**FAST).fit(X, y)
+    assert clf.threshold_.kind == "logit_adjustment"
+    assert clf.threshold_.value == 1.0
+    proba = clf.predict_proba(X)
+    expected = clf.classes_[np.argmax(proba / _prior(y), axis=1)]
+    np.testing.assert_array_equal(clf.predict(X), expected)
+
+
+# What calibration="auto" resolves to, per registered loss: at the default
+# parameters, and where the parameters reduce the loss to (weighted)
+# cross-entropy, whose prior correction is exact at the optimum.
+AUTO_CALIBRATION = {
+    "asymmetric": ("temperature", {"gamma_pos": 0.0, "gamma_neg": 0.0, "clip": 0.0}),
+    "balanced_ce": ("prior", {}),
+    "ce": ("prior", {}),
+    "focal": ("prior", {"gamma": 0.0}),
+    "ghm": ("temperature", None),
+    "ldam": ("temperature", None),
+    "logit_adjusted": ("prior", {}),
+    "poly": ("temperature", {"epsilon": 0.0, "gamma": 0.0}),
+}
+
+
+def test_every_registered_loss_has_a_known_auto_calibration():
+    assert sorted(LOSS_SPECS) == sorted(AUTO_CALIBRATION)
+
+
+@pytest.mark.parametrize("name", sorted(AUTO_CALIBRATION))
+def test_auto_calibration_of_each_loss(name):
+    spec = get_loss_spec(name)
+    defaults = ImbalancedMLPClassifier(loss=name).get_params(deep=False)
+    expected, posterior_params = AUTO_CALIBRATION[name]
+    assert spec.auto_calibration(defaults) == expected
+    if posterior_params is not None:
+        assert spec.auto_calibration({**defaults, **posterior_params}) == "prior"
+    if name == "focal":
+        # Its posterior transform makes the prior correction exact at any gamma.
+        for gamma in (0.5, 5.0, "adaptive"):
+            assert spec.auto_calibration({**defaults, "gamma": gamma}) == "prior"
 
 
 @pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0, 5.0])

@@ -166,8 +166,13 @@ def test_progress_bar_counts_every_batch(data):
             counts.append((self.pbar_.n, self.pbar_.total))
             super().on_epoch_end(net, **kwargs)
 
+    # calibration="prior": every row trains (no temperature split).
     FocalClassifier(
-        max_epochs=2, batch_size=100, random_state=0, callbacks=[RecordingBar()]
+        max_epochs=2,
+        batch_size=100,
+        random_state=0,
+        callbacks=[RecordingBar()],
+        calibration="prior",
     ).fit(X, y)
     assert counts == [(3, 3), (3, 3)]
 
@@ -204,7 +209,9 @@ def test_empty_sparse_rows():
 
 def test_net_accepts_plain_arrays(data):
     X, y = data
-    clf = FocalClassifier(max_epochs=1, random_state=0).fit(X, y)
+    # calibration=None: the network's probabilities as trained, on every row.
+    clf = FocalClassifier(max_epochs=1, random_state=0, calibration=None)
+    clf.fit(X, y)
     assert isinstance(clf.net_, TabularNet)
     proba = clf.net_.predict_proba(X.astype(np.float32))
     np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
