@@ -162,7 +162,7 @@ default="balanced_accuracy"
         at the loss's optimum (cross-entropy, balanced cross-entropy,
         logit-adjusted, and focal through its exact posterior transform,
         Charoenphakdee et al. 2021), ``"temperature"`` where no closed form
-        does (GHM-C, LDAM, asymmetric, Poly-1)."""
+        does (GHM-C, LDAM, asymmetric, Poly-1, ``gamma="adaptive"``)."""
 
 ATTRIBUTES = """\
     Attributes

@@ -12,13 +12,14 @@ parameters and the validation split, and checks the parameters.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from numbers import Real
 
 import numpy as np
 import torch
 
-from skfocal._calibration import fit_temperature, logits_to_proba
+from skfocal._calibration import fit_temperature
 from skfocal._decision import METRICS, ThresholdRule, make_rule, tune_threshold
 from skfocal._inference import LogitTransform, focal_posterior_logits
 
@@ -152,7 +153,7 @@ def fit_logit_transform(
     log_class_weight: np.ndarray,
     validation: ValidationScores | None,
     owner: str,
-    focal_gamma: float | str | None = None,
+    focal_gamma: float | None = None,
 ) -> LogitTransform:
     """The output transform of ``calibration``, fitted on the validation split.
 
@@ -173,7 +174,7 @@ def fit_logit_transform(
         The validation split's raw logits.
     owner : str
         The estimator's class name, for the warning.
-    focal_gamma : float, "adaptive" or None, default=None
+    focal_gamma : float or None, default=None
         A focal loss's exponent: its posterior transform
         (:func:`skfocal._inference.focal_posterior_logits`) comes first.
 
@@ -266,13 +267,17 @@ def fit_threshold_rule(
             stacklevel=3,
         )
         return make_rule("prior", n_classes, class_prior)
-    scores = validation.logits / transform.temperature
-    if transform.shift:
-        shift = np.asarray(transform.shift)
-        scores = scores - (shift[0] if scores.ndim == 1 else shift)
+    # The validation logits already carry the member scale; the rest of the
+    # transform (focal posterior, temperature, shift) is what predict_proba
+    # applies, so the rule is tuned on the probabilities it will be used on.
+    calibrated = dataclasses.replace(transform, member_scale=1.0).apply(
+        torch.from_numpy(np.asarray(validation.logits, dtype=np.float64)),
+        1,
+        "proba",
+    )
     return tune_threshold(
         validation.y,
-        logits_to_proba(scores),
+        calibrated.numpy(),
         metric=threshold_metric,
         sample_weight=validation.sample_weight,
         class_prior=class_prior,

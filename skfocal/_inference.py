@@ -68,10 +68,7 @@ def _log_focal_slope(log_q: Tensor, log_1mq: Tensor, gamma) -> Tensor:
     true class has probability :math:`q`; both terms are positive, so the
     sum is taken with ``logaddexp``.
     """
-    if isinstance(gamma, str):  # "adaptive": FLSD-53's gamma of each q
-        gamma = torch.where(log_q.exp() < 0.2, 5.0, 3.0).to(log_q.dtype)
-    else:
-        gamma = torch.full_like(log_q, float(gamma))
+    gamma = torch.full_like(log_q, float(gamma))
     # gamma * (-log q) in log space: log(gamma) + log(-log q), -inf at 0.
     log_second = torch.log(gamma) + torch.log(-log_q)
     return (gamma - 1) * log_1mq + torch.logaddexp(log_1mq - log_q, log_second)
@@ -96,8 +93,9 @@ def focal_posterior_logits(scores: Tensor, gamma) -> Tensor:
     scores : Tensor of shape (N,) or (N, C)
         A binary logit, or multi-class logits (log-probabilities up to a
         constant), in float64.
-    gamma : float or "adaptive"
-        The focal exponent the model was trained with.
+    gamma : float
+        The focal exponent the model was trained with (not FLSD-53's
+        ``"adaptive"``, whose jump at 0.2 has no monotone inverse).
 
     Returns
     -------
@@ -147,7 +145,7 @@ class LogitTransform:
         :math:`T > 0`.
     shift : tuple of float, default=()
         :math:`b`: one number (binary) or one per class; empty for none.
-    focal_gamma : float, "adaptive" or None, default=None
+    focal_gamma : float or None, default=None
         For a focal-trained model, the exponent of
         :func:`focal_posterior_logits`, applied to the averaged prediction
         before the temperature and the shift.
@@ -164,7 +162,7 @@ class LogitTransform:
     member_scale: float = 1.0
     temperature: float = 1.0
     shift: tuple[float, ...] = ()
-    focal_gamma: float | str | None = None
+    focal_gamma: float | None = None
 
     @property
     def calibrates(self) -> bool:

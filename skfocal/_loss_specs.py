@@ -114,7 +114,7 @@ class LossSpec:
     learns_posterior: Callable[[Mapping[str, object]], bool] | bool = True
     focal_gamma: str | None = None
 
-    def posterior_gamma(self, params: Mapping[str, object]) -> float | str | None:
+    def posterior_gamma(self, params: Mapping[str, object]) -> float | None:
         """The focal exponent whose posterior transform the prior correction
         applies (:func:`skfocal._inference.focal_posterior_logits`), if any.
 
@@ -126,7 +126,12 @@ class LossSpec:
         >>> get_loss_spec("ce").posterior_gamma({}) is None
         True
         """
-        return None if self.focal_gamma is None else params[self.focal_gamma]
+        if self.focal_gamma is None:
+            return None
+        gamma = params[self.focal_gamma]
+        # FLSD-53's gamma jumps at p_t = 0.2: the transform of a loss that is
+        # not smooth there would not be monotone, so it gets a temperature.
+        return None if isinstance(gamma, str) else gamma
 
     def auto_calibration(self, params: Mapping[str, object]) -> str:
         """What ``calibration="auto"`` means for this loss and ``params``.
@@ -332,6 +337,10 @@ def get_loss_spec(name: str) -> LossSpec:
         ) from None
 
 
+def _focal_learns_posterior(params: Mapping[str, object]) -> bool:
+    return not isinstance(params.get("gamma"), str)  # not "adaptive"
+
+
 def _poly_learns_posterior(params: Mapping[str, object]) -> bool:
     return params.get("epsilon") == 0 and params.get("gamma") == 0
 
@@ -348,6 +357,7 @@ register_loss(
         adaptive_gamma=True,
         # Its posterior transform makes the prior correction exact.
         focal_gamma="gamma",
+        learns_posterior=_focal_learns_posterior,
     )
 )
 register_loss(

@@ -186,7 +186,7 @@ class TabularNet(NeuralNetClassifier):
         self.validation_criterion_ = BalancedCrossEntropyLoss(
             alpha=None if weight is None else [float(w) for w in weight],
             check_targets=False,
-        )
+        ).to(self.device)  # its class weights, once, on the training device
         return self
 
     def get_dataset(self, X, y=None):
@@ -504,7 +504,8 @@ class ValidationAveragePrecision(Callback):
     def on_epoch_end(self, net, **kwargs):
         if not self.logits_:
             return
-        logits = torch.cat(self.logits_)
+        # The probabilities the model predicts: LDAM's logits times its scale.
+        logits = torch.cat(self.logits_) * getattr(net, "validation_logit_scale", 1.0)
         proba = ensemble_log_probabilities(logits, n_members(net.module_)).exp()
         weights = torch.cat(self.weights_).cpu().numpy() if self.weights_ else None
         score = validation_score(

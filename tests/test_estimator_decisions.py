@@ -532,9 +532,13 @@ def test_auto_calibration_of_each_loss(name):
     if posterior_params is not None:
         assert spec.auto_calibration({**defaults, **posterior_params}) == "prior"
     if name == "focal":
-        # Its posterior transform makes the prior correction exact at any gamma.
-        for gamma in (0.5, 5.0, "adaptive"):
+        # Its posterior transform makes the prior correction exact at any
+        # fixed gamma; FLSD-53's jump has no monotone inverse.
+        for gamma in (0.5, 5.0):
             assert spec.auto_calibration({**defaults, "gamma": gamma}) == "prior"
+        assert spec.auto_calibration({**defaults, "gamma": "adaptive"}) == (
+            "temperature"
+        )
 
 
 @pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0, 5.0])
@@ -587,8 +591,52 @@ def test_focal_posterior_transform_is_finite_at_saturated_logits():
     from skfocal._inference import focal_posterior_logits
 
     z = torch.tensor([-800.0, -100.0, 0.0, 100.0, 800.0], dtype=torch.float64)
-    for gamma in (0.0, 0.5, 2.0, "adaptive"):
+    for gamma in (0.0, 0.5, 2.0, 5.0):
         out = focal_posterior_logits(z, gamma)
         assert torch.isfinite(out).all()
         assert (torch.diff(out) > 0).all()  # still ranks the same way
     np.testing.assert_allclose(focal_posterior_logits(z, 0.0).numpy(), z.numpy())
+
+
+@pytest.mark.parametrize("loss", ["focal", "ghm"])
+def test_auto_threshold_is_tuned_on_the_probabilities_predict_uses(loss):
+    # Rebuild the estimator's own validation split, then check that the tuned
+    # rule scores on predict_proba of those rows exactly what it recorded.
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import check_random_state
+
+    X, y = make_classification(
+        n_samples=1000, n_features=8, weights=[0.85], random_state=1
+    )
+    clf = ImbalancedMLPClassifier(
+        loss=loss, gamma=3.0, threshold="auto", max_epochs=8, random_state=0
+    ).fit(X, y)
+    seed = int(check_random_state(0).randint(0, 2**31 - 1))
+    _, valid = train_test_split(
+        np.arange(len(y)),
+        test_size=clf.validation_fraction,
+        stratify=y,
+        random_state=seed,
+    )
+    predicted = clf.predict(X[np.sort(valid)])
+    score = balanced_accuracy_score(y[np.sort(valid)], predicted)
+    assert clf.threshold_.score == pytest.approx(score, abs=1e-12)
+
+
+def test_adaptive_focal_gets_a_temperature_and_monotone_scores():
+    from skfocal._loss_specs import get_loss_spec
+
+    spec = get_loss_spec("focal")
+    assert spec.auto_calibration({"gamma": "adaptive"}) == "temperature"
+    assert spec.posterior_gamma({"gamma": "adaptive"}) is None
+    X, y = make_classification(
+        n_samples=600, n_features=6, weights=[0.85], random_state=2
+    )
+    clf = FocalClassifier(gamma="adaptive", max_epochs=5, random_state=0).fit(X, y)
+    assert clf.calibration_ == "temperature"
+    raw = clf.net_.predict_proba(X.astype(np.float32))[:, 1]
+    calibrated = clf.predict_proba(X)[:, 1]
+    order = np.argsort(raw, kind="stable")
+    # A temperature and a shift keep the network's ranking.
+    assert np.all(np.diff(calibrated[order]) >= -1e-12)
