@@ -334,16 +334,9 @@ def _split_names(text: str | None) -> list[str] | None:
     """Comma-separated names; commas inside a variant's brackets stay."""
     if text is None:
         return None
-    names, current, depth = [], [], 0
-    for char in text:
-        depth += {"[": 1, "(": 1, "]": -1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            names.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    names.append("".join(current))
-    return [name.strip() for name in names if name.strip()]
+    from skfocal._text import split_top_level
+
+    return [name.strip() for name in split_top_level(text) if name.strip()]
 
 
 def _chosen_methods(args: argparse.Namespace) -> list[str]:

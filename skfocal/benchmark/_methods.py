@@ -31,6 +31,7 @@ from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from skfocal._text import split_top_level
 from skfocal.benchmark._metrics import average_precision
 from skfocal.benchmark._trees import TreePreprocessor, lightgbm, xgboost
 from skfocal.classifier import ImbalancedMLPClassifier
@@ -443,16 +444,7 @@ def parse_method(name: str) -> tuple[str, dict[str, typing.Any]]:
             f"'{base}[param=value,...]'."
         )
     overrides: dict[str, typing.Any] = {}
-    items, current, depth = [], "", 0
-    for char in rest[:-1]:
-        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            items.append(current)
-            current = ""
-        else:
-            current += char
-    items.append(current)
-    for item in items:
+    for item in split_top_level(rest[:-1]):
         key, equals, value = item.partition("=")
         if not equals or not key.strip().isidentifier():
             raise ValueError(
