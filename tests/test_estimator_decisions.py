@@ -5,11 +5,11 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _callbacks import RecordValidationRows
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, softmax
 from sklearn.datasets import make_classification
 from sklearn.metrics import balanced_accuracy_score, log_loss
-from skorch.callbacks import Callback
 
 from skfocal import (
     BalancedCEClassifier,
@@ -220,19 +220,11 @@ def test_temperature_scales_the_raw_logits_then_corrects_the_prior(binary_data):
     )
 
 
-class _RecordValidationRows(Callback):
-    """Keeps the validation split's rows and labels in the history."""
-
-    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
-        net.history.record("valid_X", dataset_valid.features.cpu().numpy())
-        net.history.record("valid_y", dataset_valid.target.cpu().numpy())
-
-
 def test_temperature_minimises_the_validation_log_loss(binary_data):
     X, y = binary_data
     clf = BalancedCEClassifier(
         calibration="temperature",
-        callbacks=[_RecordValidationRows()],
+        callbacks=[RecordValidationRows()],
         max_epochs=40,
         lr=1e-2,
         random_state=0,

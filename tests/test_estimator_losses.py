@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from _callbacks import RecordValidationRows
 from scipy.special import expit, softmax
 from sklearn.datasets import make_classification
 from sklearn.metrics import log_loss
@@ -375,21 +376,13 @@ def test_focal_classifier_accepts_adaptive_gamma(binary_data):
         FocalClassifier(gamma="fixed", **FAST).fit(X, y)
 
 
-class _RecordValidationRows(Callback):
-    """Keeps the validation split's rows and labels in the history."""
-
-    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
-        net.history.record("valid_X", dataset_valid.features.cpu().numpy())
-        net.history.record("valid_y", dataset_valid.target.cpu().numpy())
-
-
 def test_ldam_validation_loss_scores_the_scaled_probabilities(multiclass_data):
     X, y = multiclass_data
     clf = ImbalancedMLPClassifier(
         loss="ldam",
         scale=8.0,
         early_stopping=True,
-        callbacks=[_RecordValidationRows()],
+        callbacks=[RecordValidationRows()],
         **FAST,
     ).fit(X, y)
     history = clf.net_.history
