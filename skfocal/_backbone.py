@@ -131,13 +131,21 @@ class TabularMLP(nn.Module):
         Multiply the network input (after the embeddings) by a learnable
         per-value scale initialised at one, RealMLP's "front scale".
     embedding : {"none", "periodic", "piecewise_linear"}, default="none"
-        Numerical embeddings of every input feature (see
+        Numerical embeddings of the input features (see
         :class:`skfocal._embeddings.NumericEmbedding`).
+    embedded_features : sequence of int or None, default=None
+        Indices of the features that get the embedding; the others enter the
+        first layer as they are (after the input transform), after the
+        embedded ones. ``None`` embeds every feature. The estimators pass
+        the features with more than two distinct training values: an
+        embedding of a 0/1 indicator adds width and cost but nothing a
+        linear layer cannot already do with two values (RealMLP does not
+        embed one-hot columns either).
     embedding_dim : int or None, default=None
         Values per feature after the embedding; ``None`` picks the kind's
         default (4 for periodic, 16 for piecewise-linear).
     bins : list of torch.Tensor or None, default=None
-        Bin edges per feature from the training data, required by
+        Bin edges per embedded feature from the training data, required by
         ``embedding="piecewise_linear"`` (see
         :func:`skfocal._embeddings.compute_piecewise_bins`).
     sigma : float, default=0.1
@@ -181,6 +189,7 @@ class TabularMLP(nn.Module):
         k: int = 1,
         feature_scaling: bool = False,
         embedding: str = "none",
+        embedded_features: Sequence[int] | None = None,
         embedding_dim: int | None = None,
         bins: list[Tensor] | None = None,
         sigma: float = 0.1,
@@ -210,21 +219,38 @@ class TabularMLP(nn.Module):
                 "The 'bins' and 'embedding_dim' parameters need an embedding; "
                 "got them with embedding='none'."
             )
+        if embedding == "none" and embedded_features is not None:
+            raise ValueError(
+                "The 'embedded_features' parameter needs an embedding; got it "
+                "with embedding='none'."
+            )
+        embedded = _embedded_features(embedded_features, n_features)
         width = n_features
         self.embedding: NumericEmbedding | None = None
+        # Column indices of the embedded and the passed-through features,
+        # None when every feature is embedded (no gather needed).
+        self.embedded_index: Tensor | None
+        self.passthrough_index: Tensor | None
+        self.register_buffer("embedded_index", None)
+        self.register_buffer("passthrough_index", None)
         # TabM gives the first ensemble layer one random scaling per feature,
         # shared by that feature's embedding values ("chunks").
         chunks: list[int] | None = None
-        if embedding != "none":
+        if embedding != "none" and embedded:
             self.embedding = NumericEmbedding(
                 embedding,
-                n_features,
+                len(embedded),
                 embedding_dim=embedding_dim,
                 bins=bins,
                 sigma=sigma,
             )
-            width = self.embedding.out_features
-            chunks = [self.embedding.feature_dim] * n_features
+            n_passthrough = n_features - len(embedded)
+            width = self.embedding.out_features + n_passthrough
+            chunks = [self.embedding.feature_dim] * len(embedded) + [1] * n_passthrough
+            if n_passthrough:
+                passthrough = sorted(set(range(n_features)) - set(embedded))
+                self.embedded_index = torch.tensor(embedded, dtype=torch.long)
+                self.passthrough_index = torch.tensor(passthrough, dtype=torch.long)
         self.feature_scale = (
             tabm.ElementwiseAffine((width,), bias=False, scaling_init="ones")
             if feature_scaling
@@ -248,11 +274,40 @@ class TabularMLP(nn.Module):
         if self.input_transform is not None:
             X = self.input_transform(X)
         if self.embedding is not None:
-            X = self.embedding(X)
+            if self.embedded_index is None:
+                X = self.embedding(X)
+            else:
+                X = torch.cat(
+                    [
+                        self.embedding(X.index_select(1, self.embedded_index)),
+                        X.index_select(1, self.passthrough_index),
+                    ],
+                    dim=1,
+                )
         if self.feature_scale is not None:
             X = self.feature_scale(X)
         logits = self.layers(X)
         return logits.squeeze(-1) if self.n_outputs == 1 else logits
+
+
+def _embedded_features(
+    embedded_features: Sequence[int] | None, n_features: int
+) -> list[int]:
+    """``embedded_features`` as a sorted list of distinct valid indices."""
+    if embedded_features is None:
+        return list(range(n_features))
+    indices = [int(index) for index in embedded_features if _is_int(index)]
+    if (
+        len(indices) != len(embedded_features)
+        or len(set(indices)) != len(indices)
+        or any(not 0 <= index < n_features for index in indices)
+    ):
+        raise ValueError(
+            "The 'embedded_features' parameter of TabularMLP must hold distinct "
+            f"feature indices in [0, {n_features}). Got {embedded_features!r} "
+            "instead."
+        )
+    return sorted(indices)
 
 
 def _input_transform(

@@ -67,8 +67,9 @@ BACKBONE_CONSTRAINTS: dict[str, list] = {
     "validation_metric": [StrOptions(set(VALIDATION_METRICS))],
 }
 
-# Rows of the training split that the piecewise-linear bins are computed on:
-# compute_piecewise_bins' own subsample size (its docstring says why).
+# Rows of the training split that decide which features are embedded and that
+# the piecewise-linear bins are computed on: compute_piecewise_bins' own
+# subsample size (its docstring says why).
 _BIN_ROWS = 65_536
 
 
@@ -161,7 +162,10 @@ def fit_input_statistics(
         :class:`~skfocal._preprocessing.InputScaler` fitted on the rows) when
         there is an input transform; ``bins`` (per feature, computed on up to
         65,536 transformed rows) for piecewise-linear embeddings. Empty for
-        the plain network.
+        the plain network. ``embedded_features`` with any embedding: the
+        features with more than two distinct values in (up to 65,536 of) the
+        training rows; indicator columns (one-hot categories, flags) enter
+        the network unembedded.
 
     Examples
     --------
@@ -175,7 +179,7 @@ def fit_input_statistics(
     """
     kind = module_params.get("input_transform", "none")
     embedding = module_params.get("embedding", "none")
-    if kind == "none" and embedding != "piecewise_linear":
+    if kind == "none" and embedding == "none":
         return {}
     rows = _host_matrix(features)
     scaler = InputScaler(kind).fit(rows)
@@ -183,13 +187,23 @@ def fit_input_statistics(
     if kind != "none":
         statistics["input_center"] = scaler.center_
         statistics["input_scale"] = scaler.scale_
-    if embedding == "piecewise_linear":
-        if rows.shape[0] < 2:
-            raise ValueError(
-                "embedding='piecewise_linear' computes its bins from the training "
-                f"rows and needs at least 2 of them; got {rows.shape[0]}."
-            )
-        statistics["bins"] = _piecewise_bins(scaler, rows, seed)
+    if embedding == "none":
+        return statistics
+    if rows.shape[0] < 2:
+        raise ValueError(
+            f"embedding={embedding!r} decides from the training rows which "
+            f"features to embed and needs at least 2 of them; got {rows.shape[0]}."
+        )
+    sample = _row_sample(rows, seed)
+    embedded = np.flatnonzero(~_two_valued_columns(sample)).tolist()
+    statistics["embedded_features"] = embedded
+    if embedding == "piecewise_linear" and embedded:
+        transformed = scaler.transform(sample)
+        if sp.issparse(transformed):
+            transformed = transformed.toarray()
+        statistics["bins"] = compute_piecewise_bins(
+            transformed[:, embedded], n_bins=DEFAULT_N_BINS, max_rows=None
+        )
     return statistics
 
 
@@ -207,16 +221,21 @@ def _host_matrix(features: Tensor | SparseRows) -> np.ndarray | sp.csr_matrix:
     return features.detach().cpu().numpy()
 
 
-def _piecewise_bins(
-    scaler: InputScaler, rows: np.ndarray | sp.csr_matrix, seed: int
-) -> list[Tensor]:
-    # Transform only the subsample the quantiles need, not every row.
+def _row_sample(
+    rows: np.ndarray | sp.csr_matrix, seed: int
+) -> np.ndarray | sp.csr_matrix:
+    """Up to ``_BIN_ROWS`` training rows, chosen at random, in order."""
     n_rows = rows.shape[0]
-    if n_rows > _BIN_ROWS:
-        rng = np.random.default_rng(seed)
-        chosen = np.sort(rng.choice(n_rows, size=_BIN_ROWS, replace=False))
-        rows = rows[chosen]
-    sample = scaler.transform(rows)
-    if sp.issparse(sample):
-        sample = sample.toarray()
-    return compute_piecewise_bins(sample, n_bins=DEFAULT_N_BINS, max_rows=None)
+    if n_rows <= _BIN_ROWS:
+        return rows
+    rng = np.random.default_rng(seed)
+    return rows[np.sort(rng.choice(n_rows, size=_BIN_ROWS, replace=False))]
+
+
+def _two_valued_columns(rows: np.ndarray | sp.csr_matrix) -> np.ndarray:
+    """Which columns hold at most two distinct values (indicators, flags)."""
+    if sp.issparse(rows):
+        rows = rows.toarray()
+    low = rows.min(axis=0)
+    high = rows.max(axis=0)
+    return ((rows == low) | (rows == high)).all(axis=0)

@@ -435,6 +435,32 @@ def test_warm_start_refuses_a_changed_switch(binary_data):
         clf.fit(X, y)
 
 
+@pytest.mark.parametrize("embedding", ["periodic", "piecewise_linear"])
+def test_indicator_columns_are_not_embedded(binary_data, embedding):
+    """Columns with at most two training values (one-hot, flags) go in raw."""
+    X, y = binary_data
+    X = np.column_stack([X, (X[:, 1] > 0).astype(float), np.full(len(X), 7.0)])
+    X[:, 2] = np.where(X[:, 2] > 0, 3.0, -1.0)
+    clf = FocalClassifier(embedding=embedding, **FAST).fit(X, y)
+    expected = [0, 1, 3, 4, 5]
+    assert clf.net_.module__embedded_features == expected
+    assert clf.net_.module_.embedding.out_features == len(expected) * (
+        clf.net_.module_.embedding.feature_dim
+    )
+    if embedding == "piecewise_linear":
+        assert len(clf.net_.module__bins) == len(expected)
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_all_indicator_columns_train_without_embedding(binary_data):
+    X, y = binary_data
+    X = (X > 0).astype(float)
+    clf = FocalClassifier(embedding="periodic", **FAST).fit(X, y)
+    assert clf.net_.module__embedded_features == []
+    assert clf.net_.module_.embedding is None
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
 def test_piecewise_bins_need_two_rows():
     clf = FocalClassifier(embedding="piecewise_linear")
     with pytest.raises(ValueError, match=r"needs at least 2 of them; got 1"):

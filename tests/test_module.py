@@ -205,6 +205,44 @@ def test_periodic_embedding_formula(inputs):
     np.testing.assert_allclose(got, expected.reshape(len(x), -1), rtol=1e-4, atol=1e-5)
 
 
+def test_embedded_features_pass_the_others_through(inputs):
+    """Only the listed columns are embedded; the rest follow them raw."""
+    model = TabularMLP(
+        N_FEATURES, 1, (8,), embedding="periodic", embedded_features=[3, 0]
+    )
+    _randomise(model)
+    assert model.layers[0].in_features == 2 * 4 + 3
+    with torch.no_grad():
+        embedded = model.embedding(inputs[:, [0, 3]]).numpy().astype(np.float64)
+        got = model(inputs).numpy()
+    x = np.hstack([embedded, inputs.numpy()[:, [1, 2, 4]].astype(np.float64)])
+    dense = [model.layers[0], model.layers[2]]
+    expected = _numpy_relu_mlp(
+        x,
+        [layer.weight.detach().numpy().T for layer in dense],
+        [layer.bias.detach().numpy() for layer in dense],
+    )[:, 0]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_no_embedded_feature_is_the_plain_width(inputs):
+    model = TabularMLP(N_FEATURES, 1, (8,), embedding="periodic", embedded_features=[])
+    assert model.embedding is None
+    assert model.layers[0].in_features == N_FEATURES
+    assert model(inputs).shape == (32,)
+
+
+@pytest.mark.parametrize("indices", [[0, 0], [N_FEATURES], [-1], [1.5], ["a"]])
+def test_embedded_features_must_be_distinct_valid_indices(indices):
+    with pytest.raises(ValueError, match=r"'embedded_features' .* distinct feature"):
+        TabularMLP(N_FEATURES, 1, embedding="periodic", embedded_features=indices)
+
+
+def test_embedded_features_need_an_embedding():
+    with pytest.raises(ValueError, match=r"'embedded_features' parameter needs an"):
+        TabularMLP(N_FEATURES, 1, embedded_features=[0])
+
+
 def _piecewise_linear_encoding(column: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Gorishniy et al. (2022), eq. 1: 1 for passed bins, a ramp, then 0.
 
