@@ -32,7 +32,7 @@ from skfocal._checks import (
     resolve_device,
     validate_features,
 )
-from skfocal._data import SparseRows, TabularDataset
+from skfocal._data import SparseRows, TabularDataset, shared_tensor
 from skfocal._decision import METRICS
 from skfocal._fit_backbone import (
     BACKBONE_CONSTRAINTS,
@@ -322,7 +322,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         if sp.issparse(X):
             features = SparseRows.from_scipy(X, device)
         else:
-            features = torch.from_numpy(X).to(device)
+            features = shared_tensor(X).to(device)
         target = torch.from_numpy(y_encoded)
         target = target.to(torch.float32) if binary else target
         weights = None

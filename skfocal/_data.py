@@ -12,6 +12,7 @@ stored values, not with ``n_samples * n_features``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -20,7 +21,33 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-__all__ = ["BatchSliceIterator", "SparseRows", "TabularDataset"]
+__all__ = ["BatchSliceIterator", "SparseRows", "TabularDataset", "shared_tensor"]
+
+
+def shared_tensor(array: np.ndarray) -> Tensor:
+    """``torch.from_numpy(array)``, also for a read-only array, without a warning.
+
+    torch warns that writing to a tensor over a read-only array is undefined;
+    skfocal never writes to its input tensors (batches are gathered copies,
+    transforms are out of place), so a read-only array (pandas copy-on-write,
+    ``np.memmap`` in mode ``"r"``) is shared as it is instead of copied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfocal._data import shared_tensor
+    >>> array = np.ones(3, dtype=np.float32)
+    >>> array.setflags(write=False)
+    >>> shared_tensor(array).sum().item()
+    3.0
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="The given NumPy array is not writable",
+            category=UserWarning,
+        )
+        return torch.from_numpy(array)
 
 
 class SparseRows:

@@ -4,6 +4,7 @@ Every test here failed before the skorch layer was redesigned.
 """
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -163,6 +164,19 @@ def test_sparse_one_hot_inside_column_transformer():
     assert proba.shape == (n, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
     assert set(model.predict(frame)) <= {"fraud", "ok"}
+
+
+def test_read_only_input_trains_without_a_torch_warning(binary_data):
+    """Read-only arrays (pandas copy-on-write, memmaps) are shared, not warned on."""
+    X, y = binary_data
+    X = X.astype(np.float32)
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = FocalClassifier(max_epochs=2, random_state=0).fit(X, y)
+        proba = clf.predict_proba(X)
+    writable = FocalClassifier(max_epochs=2, random_state=0).fit(X.copy(), y)
+    np.testing.assert_array_equal(proba, writable.predict_proba(X))
 
 
 def test_sparse_values_too_large_for_float32(binary_data):
