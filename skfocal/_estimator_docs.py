@@ -23,11 +23,16 @@ default="{backbone.DEFAULT_INPUT_TRANSFORM}"
         embedding's bins) of the first fit.
     embedding : {{"none", "periodic", "piecewise_linear"}}, \
 default="{backbone.DEFAULT_EMBEDDING}"
-        Numerical embedding of every feature before the MLP (Gorishniy et
+        Numerical embedding of the features before the MLP (Gorishniy et
         al. 2022, the ``rtdl_num_embeddings`` package): ``"periodic"``,
         RealMLP's PBLD embedding (4 values per feature);
         ``"piecewise_linear"``, 16 values per feature over 48 quantile bins
-        of the (transformed) training rows.
+        of the (transformed) training rows. Only features with more than two
+        distinct values in the training rows are embedded; indicator
+        columns (one-hot categories, flags) enter the first layer as they
+        are. Embeddings widen the first layer: periodic ones cost about 4x
+        per epoch on a CPU for 50 numeric features, little on one-hot
+        columns; ``embedding="none"`` is the fastest network.
     feature_scaling : bool, default={backbone.DEFAULT_FEATURE_SCALING}
         A learnable per-feature scale in front of the first layer (RealMLP),
         initialised at one.

@@ -21,6 +21,7 @@ from sklearn.model_selection import GridSearchCV
 
 import skfocal.benchmark
 from skfocal import ImbalancedMLPClassifier
+from skfocal._fit_backbone import BACKBONE_DEFAULTS
 from skfocal.benchmark import (
     DEFAULT_METHODS,
     METHODS,
@@ -208,6 +209,11 @@ def test_every_method_is_a_pipeline_with_the_shared_mlp_budget(name, features):
         assert params["random_state"] == 3
     family = METHODS[name].family
     assert ("sampler" in pipeline.named_steps) == (family == "resampling")
+
+
+def test_the_shared_mlp_uses_the_estimators_default_backbone():
+    shared = {key: _methods.MLP_DEFAULTS[key] for key in BACKBONE_DEFAULTS}
+    assert shared == BACKBONE_DEFAULTS
 
 
 @pytest.mark.parametrize("name", ["focal", "ghm", "balanced_ce", "smote"])

@@ -213,6 +213,28 @@ def test_resume_refuses_other_mlp_settings(
         )
 
 
+def test_resume_refuses_a_directory_of_the_plain_backbone(
+    reference_copy, binary_csv, run_options
+):
+    """A directory computed before the backbone defaults is not mixed in."""
+    output = reference_copy
+    config = _store.read_config(output)
+    for key in ("input_transform", "embedding", "validation_metric"):
+        del config["mlp"][key]
+    _store.write_config(output, config)
+    with pytest.raises(
+        BenchmarkDirectoryError,
+        match=r"other MLP settings \(input_transform None there, "
+        r"'robust_smooth_clip' now; embedding None there, 'periodic' now",
+    ):
+        plan_benchmark(
+            [TableSource(str(binary_csv), "label")],
+            ["ce"],
+            output=output,
+            **run_options,
+        )
+
+
 def test_directory_without_recorded_mlp_settings_is_resumed(
     reference_copy, binary_csv, run_options
 ):

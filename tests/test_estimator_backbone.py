@@ -33,7 +33,7 @@ from skfocal import (
 )
 from skfocal._backbone import TabularMLP, no_weight_decay
 from skfocal._embeddings import compute_piecewise_bins
-from skfocal._fit_backbone import BACKBONE_DEFAULTS
+from skfocal._fit_backbone import BACKBONE_DEFAULTS, PLAIN_BACKBONE
 from skfocal._module import MLP
 
 ESTIMATORS = [
@@ -103,19 +103,19 @@ def _robust_statistics(X):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
-def test_parameters_follow_dropout_with_todays_defaults(estimator):
+def test_parameters_follow_dropout_with_the_chosen_defaults(estimator):
     names = list(inspect.signature(estimator).parameters)
     start = names.index("dropout") + 1
     assert names[start : start + len(NEW_PARAMETERS)] == NEW_PARAMETERS
     params = estimator().get_params()
     assert {name: params[name] for name in NEW_PARAMETERS} == BACKBONE_DEFAULTS
     assert BACKBONE_DEFAULTS == {
-        "input_transform": "none",
-        "embedding": "none",
+        "input_transform": "robust_smooth_clip",
+        "embedding": "periodic",
         "feature_scaling": False,
         "ensemble_size": 1,
         "lr_schedule": "constant",
-        "validation_metric": "loss",
+        "validation_metric": "average_precision",
     }
     assert all(f"\n    {name} : " in estimator.__doc__ for name in NEW_PARAMETERS)
 
@@ -137,7 +137,7 @@ def test_bad_values_name_the_parameter(binary_data, name, value):
         FocalClassifier(**{name: value}).fit(X, y)
 
 
-def test_default_fit_is_todays_mlp_bit_for_bit(binary_data):
+def test_plain_switches_fit_the_mlp_of_version_0_1_bit_for_bit(binary_data):
     # The network the estimators built before these parameters existed.
     class TodaysFocal(FocalClassifier):
         def _build_module(self, n_features, n_classes):
@@ -150,7 +150,13 @@ def test_default_fit_is_todays_mlp_bit_for_bit(binary_data):
             }
 
     X, y = binary_data
-    options = {"early_stopping": True, "weight_decay": 1e-3, **FAST}
+    options = {
+        "early_stopping": True,
+        "weight_decay": 1e-3,
+        "validation_metric": "loss",
+        **PLAIN_BACKBONE,
+        **FAST,
+    }
     clf = FocalClassifier(**options).fit(X, y)
     today = TodaysFocal(**options).fit(X, y)
     assert type(clf.net_.module_) is MLP
@@ -204,7 +210,9 @@ def test_transform_is_fitted_on_training_rows_only(binary_data, kind):
 
 def test_predict_applies_the_transform(binary_data):
     X, y = binary_data
-    clf = FocalClassifier(input_transform="robust_smooth_clip", **FAST).fit(X, y)
+    clf = FocalClassifier(
+        input_transform="robust_smooth_clip", embedding="none", **FAST
+    ).fit(X, y)
     center, scale = _robust_statistics(X.astype(np.float32).astype(np.float64))
     scaled = (X - center) * scale
     clipped = scaled / np.sqrt(1.0 + (scaled / 3.0) ** 2)
@@ -264,7 +272,9 @@ def test_piecewise_bins_come_from_the_transformed_training_rows(binary_data):
 def test_switches_build_the_backbone(multiclass_data, switches):
     X, y = multiclass_data
     # threshold=None: predict is the most probable class of the ensemble.
-    clf = ImbalancedMLPClassifier(**switches, threshold=None, **FAST).fit(X, y)
+    clf = ImbalancedMLPClassifier(
+        **{**PLAIN_BACKBONE, **switches}, threshold=None, **FAST
+    ).fit(X, y)
     module = clf.net_.module_
     assert isinstance(module, TabularMLP)
     assert module.n_members == switches.get("ensemble_size", 1)
@@ -361,7 +371,9 @@ def test_no_validation_split_no_scores(binary_data):
 
 def test_loss_scores_are_the_validation_loss(binary_data):
     X, y = binary_data
-    clf = FocalClassifier(early_stopping=True, max_epochs=6, random_state=0).fit(X, y)
+    clf = FocalClassifier(
+        early_stopping=True, validation_metric="loss", max_epochs=6, random_state=0
+    ).fit(X, y)
     losses = list(clf.net_.history[:, "valid_loss"])
     assert clf.validation_scores_ == losses
     assert len(losses) == clf.n_iter_ == len(clf.loss_curve_)

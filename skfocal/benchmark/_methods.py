@@ -47,9 +47,18 @@ __all__ = [
     "parse_method",
 ]
 
-# The one architecture and training budget of every MLP method.
+# The one architecture and training budget of every MLP method. The backbone
+# switches are the estimators' defaults, written out so that config.json
+# records them and a directory computed with another backbone is not resumed
+# (a test checks they are still the defaults).
 MLP_DEFAULTS: dict[str, typing.Any] = {
     "hidden_layer_sizes": (64, 64),
+    "input_transform": "robust_smooth_clip",
+    "embedding": "periodic",
+    "feature_scaling": False,
+    "ensemble_size": 1,
+    "lr_schedule": "constant",
+    "validation_metric": "average_precision",
     "lr": 1e-3,
     "batch_size": 256,
     # CPU keeps runs bit-identical and lets parallel workers share no device.

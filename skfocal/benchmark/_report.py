@@ -290,16 +290,26 @@ class BenchmarkSummary:
             * protocol["repeats"]
         )
         n_errors = int((self.results["error"].fillna("") != "").sum())
-        architecture = MLP_DEFAULTS["hidden_layer_sizes"]
+        # What the directory was computed with (older ones lack the backbone).
+        mlp = {**MLP_DEFAULTS, **self.config.get("mlp", {})}
+        architecture = tuple(mlp["hidden_layer_sizes"])
+        backbone = (
+            f"inputs {mlp['input_transform']}, {mlp['embedding']} embeddings, "
+            if "embedding" in self.config.get("mlp", {})
+            else ""
+        )
         lines = [
             "# skfocal benchmark",
             "",
             f"{len(self.datasets)} dataset(s) x {len(self.methods)} method(s), "
             f"stratified {protocol['folds']}-fold cross-validation repeated "
             f"{protocol['repeats']} time(s), seed {protocol['seed']}. Every MLP: "
-            f"hidden layers {architecture}, {protocol['max_epochs']} epochs, batch "
-            f"{MLP_DEFAULTS['batch_size']}, lr {MLP_DEFAULTS['lr']}, early stopping "
-            "on training folds of 10,000 rows or more (decided before resampling, "
+            f"hidden layers {architecture}, {backbone}"
+            f"{protocol['max_epochs']} epochs, batch "
+            f"{mlp['batch_size']}, lr {mlp['lr']}, early stopping "
+            "on training folds of 10,000 rows or more (on the validation "
+            f"{mlp.get('validation_metric', 'loss').replace('_', ' ')}, decided "
+            "before resampling, "
             "the same for every method). Hyperparameters tuned inside each "
             f"fold: {'yes' if protocol['tune'] else 'no'}. Preprocessing and "
             "resampling are fitted inside each training fold.",
