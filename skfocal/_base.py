@@ -407,7 +407,9 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         fitted_inputs = (
             {}
             if continue_training
-            else fit_input_statistics(module_params, train_data.features, seed)
+            else fit_input_statistics(
+                module_params, train_data.features, seed, train_data.sample_weight
+            )
         )
         callbacks = training_callbacks(
             # Copies, so that fitting never mutates the estimator's parameters.

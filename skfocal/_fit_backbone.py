@@ -158,7 +158,10 @@ def backbone_module(params: dict, architecture: dict) -> tuple[type, dict[str, A
 
 
 def fit_input_statistics(
-    module_params: dict, features: Tensor | SparseRows, seed: int
+    module_params: dict,
+    features: Tensor | SparseRows,
+    seed: int,
+    sample_weight: Tensor | None = None,
 ) -> dict[str, Any]:
     """What the network learns from the training rows before training.
 
@@ -172,6 +175,11 @@ def fit_input_statistics(
         there).
     seed : int
         Seeds the subsample of rows the bins are computed on.
+    sample_weight : torch.Tensor or None, default=None
+        The training rows' weights: the input statistics count a row as
+        repeated that many times, rows of weight 0 count for nothing (also
+        in deciding which features are embedded and in the bins, which are
+        otherwise unweighted).
 
     Returns
     -------
@@ -200,17 +208,23 @@ def fit_input_statistics(
     if kind == "none" and embedding == "none":
         return {}
     rows = _host_matrix(features)
-    scaler = InputScaler(kind).fit(rows)
+    weights = None
+    if sample_weight is not None:
+        weights = sample_weight.detach().cpu().numpy().astype(np.float64)
+    scaler = InputScaler(kind).fit(rows, sample_weight=weights)
     statistics: dict[str, Any] = {}
     if kind != "none":
         statistics["input_center"] = scaler.center_
         statistics["input_scale"] = scaler.scale_
     if embedding == "none":
         return statistics
+    if weights is not None:
+        rows = rows[weights > 0]
     if rows.shape[0] < 2:
         raise ValueError(
             f"embedding={embedding!r} decides from the training rows which "
-            f"features to embed and needs at least 2 of them; got {rows.shape[0]}."
+            f"features to embed and needs at least 2 of them (of positive "
+            f"weight); got {rows.shape[0]}."
         )
     sample = _row_sample(rows, seed)
     embedded = np.flatnonzero(~_two_valued_columns(sample)).tolist()

@@ -18,9 +18,13 @@ from sklearn.base import (
 )
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
-__all__ = ["INPUT_TRANSFORMS", "InputScaler", "smooth_clip"]
+__all__ = ["INPUT_TRANSFORMS", "InputScaler", "smooth_clip", "weighted_quantiles"]
 
 INPUT_TRANSFORMS = ("none", "standard", "robust_smooth_clip")
 
@@ -130,7 +134,7 @@ class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None) -> InputScaler:
+    def fit(self, X, y=None, sample_weight=None) -> InputScaler:
         """Learn the per-column centre and scale from training data.
 
         Parameters
@@ -139,6 +143,12 @@ class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Training inputs, finite.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weights, meaning repetition: an integer weight ``w``
+            gives the statistics of the row repeated ``w`` times (a
+            weighted mean and variance; quantiles interpolated linearly over
+            the rows as repeated, ``np.quantile``'s default without
+            weights); rows of weight 0 do not count.
 
         Returns
         -------
@@ -147,18 +157,24 @@ class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = validate_data(
             self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
         )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         n_features = X.shape[1]
         center = np.zeros(n_features)
         scale = np.ones(n_features)
         if self.kind == "standard":
             # scikit-learn's scaler: numerically careful variances, and
             # (near-)constant columns are only centred, not divided by ~0.
-            standard = StandardScaler(with_mean=not sp.issparse(X)).fit(X)
+            standard = StandardScaler(with_mean=not sp.issparse(X)).fit(
+                X, sample_weight=sample_weight
+            )
             if standard.mean_ is not None and not sp.issparse(X):
                 center = standard.mean_.astype(np.float64)
             scale = 1.0 / standard.scale_.astype(np.float64)
         elif self.kind == "robust_smooth_clip":
-            low, median, high, spread = _quantile_statistics(X)
+            low, median, high, spread = _quantile_statistics(X, sample_weight)
             if not sp.issparse(X):
                 center = median
             iqr = high - low
@@ -228,15 +244,20 @@ class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
 
 def _quantile_statistics(
-    X: np.ndarray | sp.spmatrix,
+    X: np.ndarray | sp.spmatrix, sample_weight: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per column: 25% quantile, median, 75% quantile, and max - min.
 
     One column at a time: ``np.quantile`` copies what it partitions, and a
     copy of one column (not of the whole table) keeps the peak memory of
     ``fit`` at 1M rows far below the size of ``X``. Sparse columns are
-    made dense one by one, so implicit zeros count.
+    made dense one by one, so implicit zeros count. With ``sample_weight``,
+    rows of weight 0 are left out and the others count as repeated
+    (:func:`weighted_quantiles`).
     """
+    if sample_weight is not None:
+        kept = sample_weight > 0
+        X, sample_weight = X[kept], sample_weight[kept]
     if sp.issparse(X):
         X = sp.csc_matrix(X)
     statistics = np.zeros((4, X.shape[1]))
@@ -248,7 +269,61 @@ def _quantile_statistics(
             column[X.indices[start:stop]] = X.data[start:stop]
         else:
             column[:] = X[:, index]
-        statistics[:3, index] = np.quantile(column, [0.25, 0.5, 0.75])
+        if sample_weight is None:
+            statistics[:3, index] = np.quantile(column, [0.25, 0.5, 0.75])
+        else:
+            statistics[:3, index] = weighted_quantiles(
+                column, sample_weight, [0.25, 0.5, 0.75]
+            )
         statistics[3, index] = column.max() - column.min()
     low, median, high, spread = statistics
     return low, median, high, spread
+
+
+def weighted_quantiles(
+    values: np.ndarray, weights: np.ndarray, quantiles: list[float]
+) -> np.ndarray:
+    """Linearly interpolated quantiles of values that count ``weights`` times.
+
+    For integer weights this is ``np.quantile(np.repeat(values, weights),
+    quantiles)`` without building the repeated array: the position
+    ``(W - 1) q`` in the repeated, sorted values (``W`` the total weight) is
+    found on the cumulative weights. Real weights follow the same formula.
+    numpy's own weighted quantiles (``method="inverted_cdf"``) do not
+    interpolate, so with all weights 1 they would differ from the unweighted
+    statistics.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+    weights : ndarray of shape (n,)
+        Positive.
+    quantiles : list of float
+        In [0, 1].
+
+    Returns
+    -------
+    ndarray of shape (len(quantiles),)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfocal._preprocessing import weighted_quantiles
+    >>> weighted_quantiles(np.array([3.0, 1.0, 2.0]), np.array([1.0, 2.0, 1.0]),
+    ...                    [0.0, 0.5, 1.0])
+    array([1. , 1.5, 3. ])
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    cumulative = np.cumsum(weights[order])
+    position = (cumulative[-1] - 1.0) * np.asarray(quantiles, dtype=np.float64)
+    position = np.maximum(position, 0.0)
+    below = np.floor(position)
+    last = len(ordered) - 1
+    # The value at repeated position p is the first whose cumulative weight
+    # exceeds p.
+    low = ordered[np.minimum(np.searchsorted(cumulative, below, side="right"), last)]
+    high = ordered[
+        np.minimum(np.searchsorted(cumulative, below + 1.0, side="right"), last)
+    ]
+    return low + (position - below) * (high - low)

@@ -162,3 +162,37 @@ def test_bad_input_is_a_clear_error(table):
     scaler = InputScaler().fit(table)
     with pytest.raises(ValueError, match="X has 2 features, but InputScaler"):
         scaler.transform(table[:, :2])
+
+
+@pytest.mark.parametrize("quantile", [0.0, 0.1, 0.25, 0.5, 0.75, 0.99, 1.0])
+def test_weighted_quantiles_are_the_quantiles_of_repeated_values(quantile):
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=30).round(1)  # ties included
+    weights = rng.integers(1, 5, size=30).astype(float)
+    expected = np.quantile(np.repeat(values, weights.astype(int)), quantile)
+    got = _preprocessing.weighted_quantiles(values, weights, [quantile])
+    np.testing.assert_allclose(got, [expected], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["standard", "robust_smooth_clip"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sample_weight_means_repetition(table, kind, sparse):
+    """Integer weights give the statistics of the rows repeated; 0 drops a row."""
+    rng = np.random.default_rng(2)
+    weights = rng.integers(0, 4, size=len(table))
+    X = sp.csr_matrix(table) if sparse else table
+    repeated = np.repeat(table, weights, axis=0)
+    repeated = sp.csr_matrix(repeated) if sparse else repeated
+    weighted = InputScaler(kind).fit(X, sample_weight=weights)
+    reference = InputScaler(kind).fit(repeated)
+    np.testing.assert_allclose(weighted.center_, reference.center_, rtol=1e-10)
+    np.testing.assert_allclose(weighted.scale_, reference.scale_, rtol=1e-10)
+    unit = InputScaler(kind).fit(X, sample_weight=np.ones(len(table)))
+    plain = InputScaler(kind).fit(X)
+    np.testing.assert_allclose(unit.scale_, plain.scale_, rtol=1e-12)
+    assert not np.allclose(weighted.scale_, plain.scale_)
+
+
+def test_negative_sample_weight_is_refused(table):
+    with pytest.raises(ValueError, match=r"Negative values in data passed to"):
+        InputScaler().fit(table, sample_weight=-np.ones(len(table)))

@@ -56,7 +56,11 @@ def test_warm_start_uses_new_loss_and_learning_rate(binary_data):
     validation_weight = clf.net_.validation_criterion_.class_weight
     torch.testing.assert_close(validation_weight, torch.tensor([0.25, 0.75]))
     groups = clf.net_.optimizer_.param_groups
-    assert [(g["lr"], g["weight_decay"]) for g in groups] == [(0.01, 1e-4)]
+    # Biases and embeddings are in a second group, without weight decay.
+    assert [(g["lr"], g["weight_decay"]) for g in groups] == [
+        (0.01, 1e-4),
+        (0.01, 0.0),
+    ]
     assert clf.n_iter_ == 6
 
 
@@ -94,7 +98,12 @@ def test_users_early_stopping_ends_fit_normally(binary_data):
 
 def test_verbose_output_is_plain_text_and_level_two_adds_metrics(binary_data, capsys):
     X, y = binary_data
-    params = {"max_epochs": 3, "early_stopping": True, "random_state": 0}
+    params = {
+        "max_epochs": 3,
+        "early_stopping": True,
+        "validation_metric": "loss",
+        "random_state": 0,
+    }
     FocalClassifier(verbose=1, **params).fit(X, y)
     level_one = capsys.readouterr().out
     assert "train_loss" in level_one
@@ -106,6 +115,11 @@ def test_verbose_output_is_plain_text_and_level_two_adds_metrics(binary_data, ca
     assert "valid_ap" in level_two
     assert "valid_bal_acc" in level_two
     assert "\x1b[" not in level_two
+    # Monitored by early stopping, the validation AP is shown at level one.
+    FocalClassifier(
+        verbose=1, **{**params, "validation_metric": "average_precision"}
+    ).fit(X, y)
+    assert "valid_ap" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------
