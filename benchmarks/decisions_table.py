@@ -24,7 +24,8 @@ The run was made with the benchmark command, in two directories joined here
 ``focal`` and ``focal[threshold=prior]`` were run with the focal models'
 probabilities as trained (before the focal posterior transform existed, the
 same as ``calibration=None``); ``focal[calibration=prior,threshold=prior]``
-is today's ``FocalClassifier()``.
+is ``FocalClassifier()``'s decision defaults on the network of version 0.1
+(the run predates the backbone defaults; ``docs/performance.md``).
 
 Usage: ``python benchmarks/decisions_table.py [results.csv]``.
 """

@@ -48,6 +48,10 @@ INGREDIENTS: dict[str, dict] = {
     "input_transform=standard": {"input_transform": "standard"},
     "input_transform=robust_smooth_clip": {"input_transform": "robust_smooth_clip"},
     "embedding=periodic": {"embedding": "periodic"},
+    "defaults: robust_smooth_clip + periodic": {
+        "input_transform": "robust_smooth_clip",
+        "embedding": "periodic",
+    },
     "embedding=piecewise_linear": {"embedding": "piecewise_linear"},
     "feature_scaling=True": {"feature_scaling": True},
     "ensemble_size=8": {"ensemble_size": 8},
@@ -86,8 +90,12 @@ MEMORY_CONFIGS: dict[str, dict] = {
 def fit_estimator(params: dict, X, y, *, epochs: int, seed: int, batch_size: int):
     """``FocalClassifier(gamma=0)`` (cross-entropy), plain, plus ``params``."""
     from skfocal import FocalClassifier
+    from skfocal._fit_backbone import PLAIN_BACKBONE
 
     options = {
+        **PLAIN_BACKBONE,
+        "lr_schedule": "constant",
+        "validation_metric": "loss",
         "gamma": 0.0,
         "hidden_layer_sizes": HIDDEN,
         "batch_size": batch_size,

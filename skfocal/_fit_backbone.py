@@ -50,8 +50,8 @@ __all__ = [
 # average precision; feature scaling, TabM ensembles (k=8), RealMLP's width
 # and the flat-then-cosine schedule did not add to it. Average precision as
 # the validation metric chose better epochs and stopped sooner where early
-# stopping is on (10,000 rows or more); on smaller tables early stopping
-# (any metric) lost average precision, so "auto" keeps it off there.
+# stopping is on (10,000 rows or more); on smaller tables early stopping on
+# it lost average precision, so "auto" keeps early stopping off there.
 DEFAULT_INPUT_TRANSFORM = "robust_smooth_clip"
 DEFAULT_EMBEDDING = "periodic"
 DEFAULT_FEATURE_SCALING = False
