@@ -231,8 +231,10 @@ class TabularMLP(nn.Module):
         # None when every feature is embedded (no gather needed).
         self.embedded_index: Tensor | None
         self.passthrough_index: Tensor | None
-        self.register_buffer("embedded_index", None)
-        self.register_buffer("passthrough_index", None)
+        # Not persistent: they follow from the constructor's arguments, so
+        # the state_dict stays floating-point weights only.
+        self.register_buffer("embedded_index", None, persistent=False)
+        self.register_buffer("passthrough_index", None, persistent=False)
         # TabM gives the first ensemble layer one random scaling per feature,
         # shared by that feature's embedding values ("chunks").
         chunks: list[int] | None = None

@@ -28,9 +28,10 @@ def shared_tensor(array: np.ndarray) -> Tensor:
     """``torch.from_numpy(array)``, also for a read-only array, without a warning.
 
     torch warns that writing to a tensor over a read-only array is undefined;
-    skfocal never writes to its input tensors (batches are gathered copies,
-    transforms are out of place), so a read-only array (pandas copy-on-write,
-    ``np.memmap`` in mode ``"r"``) is shared as it is instead of copied.
+    skfocal never writes to its input tensors (batches are read, not
+    modified, and transforms are out of place), so a read-only array
+    (pandas copy-on-write, ``np.memmap`` in mode ``"r"``) is shared as it is
+    instead of copied.
 
     Examples
     --------
@@ -41,6 +42,9 @@ def shared_tensor(array: np.ndarray) -> Tensor:
     >>> shared_tensor(array).sum().item()
     3.0
     """
+    if array.flags.writeable:
+        # catch_warnings changes process-wide state: only when needed.
+        return torch.from_numpy(array)
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore",

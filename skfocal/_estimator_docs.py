@@ -12,15 +12,17 @@ BACKBONE_PARAMETERS = f"""\
     input_transform : {{"none", "standard", "robust_smooth_clip"}}, \
 default="{backbone.DEFAULT_INPUT_TRANSFORM}"
         Numeric-input transform, fitted in ``fit`` on the training rows only
-        (never on the validation split; sample weights do not enter its
-        statistics) and applied by the network to every
+        (never on the validation split; sample weights enter its statistics
+        in proportion, rows of weight 0 not at all) and applied by the
+        network to every
         batch, in ``fit`` and ``predict``: ``"standard"`` subtracts the mean
         and divides by the standard deviation; ``"robust_smooth_clip"`` is
         RealMLP's ``x_s = (x - median) / IQR`` followed by
         ``x_s / sqrt(1 + (x_s / 3) ** 2)`` (Holzmüller et al. 2024), robust to
         outliers and heavy tails. Sparse input is scaled, not centred.
-        ``warm_start`` and ``partial_fit`` keep the statistics (and the
-        embedding's bins) of the first fit.
+        ``warm_start`` and ``partial_fit`` keep the statistics (and which
+        features are embedded, and the embedding's bins) of the first fit
+        or batch.
     embedding : {{"none", "periodic", "piecewise_linear"}}, \
 default="{backbone.DEFAULT_EMBEDDING}"
         Numerical embedding of the features before the MLP (Gorishniy et
@@ -30,7 +32,7 @@ default="{backbone.DEFAULT_EMBEDDING}"
         of the (transformed) training rows. Only features with more than two
         distinct values in the training rows are embedded; indicator
         columns (one-hot categories, flags) enter the first layer as they
-        are. Embeddings widen the first layer: periodic ones cost about 4x
+        are. Embeddings widen the first layer: periodic ones cost about 5x
         per epoch on a CPU for 50 numeric features, little on one-hot
         columns; ``embedding="none"`` is the fastest network.
     feature_scaling : bool, default={backbone.DEFAULT_FEATURE_SCALING}
@@ -95,9 +97,11 @@ TRAINING_PARAMETERS = """\
         embeddings and the feature scale are exempt.
     early_stopping : bool or "auto", default="auto"
         Hold out a stratified ``validation_fraction`` of the training data,
-        stop when the validation loss has not improved for
-        ``n_iter_no_change`` epochs and restore the best weights. ``"auto"``
-        turns it on when there are at least 10,000 samples.
+        stop when the validation score (``validation_metric``: average
+        precision by default) has not improved for ``n_iter_no_change``
+        epochs and restore the best weights. ``"auto"`` turns it on when
+        there are at least 10,000 samples; on smaller tables the held-out
+        rows cost more than stopping gains (``docs/performance.md``).
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping, in (0, 1).
     n_iter_no_change : int, default=10
@@ -214,14 +218,14 @@ ATTRIBUTES = """\
         ``validation_scores_[best_epoch_ - 1]``."""
 
 DEFAULTS_NOTE = """\
-    The defaults train a (64, 64) ReLU MLP with Adam at ``lr=1e-3`` in
+    The defaults train a (64, 64) ReLU MLP on robustly scaled inputs with
+    periodic embeddings of the numeric features, with Adam at ``lr=1e-3`` in
     batches of 256 for up to 100 epochs: on tables of a few thousand rows
-    this takes a few seconds on a CPU and fits as well as
-    ``MLPClassifier``. Above 10,000 rows early stopping on a validation split
-    (``early_stopping="auto"``) ends training once the validation loss stops
-    improving, so large tables do not pay for epochs that no longer help.
-    Scale the features (``input_transform``, or e.g. ``StandardScaler``) as
-    for any neural network.
+    this takes seconds on a CPU. Above 10,000 rows early stopping on a
+    validation split (``early_stopping="auto"``) ends training once the
+    validation average precision stops improving, so large tables do not
+    pay for epochs that no longer help. The inputs need no scaler in front:
+    the robust transform is fitted inside ``fit``.
     Sparse ``X`` (CSR/CSC, e.g. from ``OneHotEncoder``) stays sparse; each
     batch is made dense on the training device."""
 

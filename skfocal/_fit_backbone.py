@@ -7,8 +7,9 @@ Four estimator parameters switch the ingredients of the tabular backbone
 and constraints (written once, read by every estimator's signature and
 docstring), turns them into the network class and its arguments, and fits,
 on the training split only, what the network needs from the data: the input
-transform's statistics (:class:`skfocal._preprocessing.InputScaler`) and the
-bins of piecewise-linear embeddings
+transform's statistics (:class:`skfocal._preprocessing.InputScaler`), which
+features get an embedding (those with more than two distinct values) and
+the bins of piecewise-linear embeddings
 (:func:`skfocal._embeddings.compute_piecewise_bins`).
 
 With ``input_transform="none"``, ``embedding="none"``,
@@ -174,24 +175,27 @@ def fit_input_statistics(
         view of them is read on the CPU; nothing of their size is copied
         there).
     seed : int
-        Seeds the subsample of rows the bins are computed on.
+        Seeds the subsample of rows that decides which features are embedded
+        and that the bins are computed on.
     sample_weight : torch.Tensor or None, default=None
-        The training rows' weights: the input statistics count a row as
-        repeated that many times, rows of weight 0 count for nothing (also
-        in deciding which features are embedded and in the bins, which are
-        otherwise unweighted).
+        The training rows' weights: the input statistics weigh the rows in
+        proportion (see :meth:`~skfocal._preprocessing.InputScaler.fit`);
+        rows of weight 0 count for nothing, also in deciding which features
+        are embedded and in the bins (otherwise unweighted). With fewer than
+        two rows of positive weight the weights are ignored.
 
     Returns
     -------
     dict
         ``input_center`` and ``input_scale`` (an
         :class:`~skfocal._preprocessing.InputScaler` fitted on the rows) when
-        there is an input transform; ``bins`` (per feature, computed on up to
-        65,536 transformed rows) for piecewise-linear embeddings. Empty for
-        the plain network. ``embedded_features`` with any embedding: the
-        features with more than two distinct values in (up to 65,536 of) the
-        training rows; indicator columns (one-hot categories, flags) enter
-        the network unembedded.
+        there is an input transform; ``embedded_features`` with any
+        embedding: the features with more than two distinct values in (up to
+        65,536 of) the training rows, indicator columns (one-hot categories,
+        flags) entering the network unembedded (absent, so every feature is
+        embedded, when fewer than two rows count); ``bins`` (per embedded
+        feature, computed on the same rows, transformed) for piecewise-linear
+        embeddings. Empty for the plain network.
 
     Examples
     --------
@@ -211,6 +215,10 @@ def fit_input_statistics(
     weights = None
     if sample_weight is not None:
         weights = sample_weight.detach().cpu().numpy().astype(np.float64)
+        if np.count_nonzero(weights > 0) < 2:
+            # Too few rows count to weigh anything (a small training split):
+            # the statistics of all its rows rather than of one or none.
+            weights = None
     scaler = InputScaler(kind).fit(rows, sample_weight=weights)
     statistics: dict[str, Any] = {}
     if kind != "none":
@@ -218,15 +226,18 @@ def fit_input_statistics(
         statistics["input_scale"] = scaler.scale_
     if embedding == "none":
         return statistics
-    if weights is not None:
-        rows = rows[weights > 0]
-    if rows.shape[0] < 2:
-        raise ValueError(
-            f"embedding={embedding!r} decides from the training rows which "
-            f"features to embed and needs at least 2 of them (of positive "
-            f"weight); got {rows.shape[0]}."
-        )
-    sample = _row_sample(rows, seed)
+    candidates = None
+    if weights is not None and not np.all(weights > 0):
+        candidates = np.flatnonzero(weights > 0)
+    sample = _row_sample(rows, seed, candidates)
+    if sample.shape[0] < 2:
+        if embedding == "piecewise_linear":
+            raise ValueError(
+                "embedding='piecewise_linear' computes its bins from the "
+                f"training rows and needs at least 2 of them; got {sample.shape[0]}."
+            )
+        # Nothing to tell indicators from numeric features by: embed all.
+        return statistics
     embedded = np.flatnonzero(~_two_valued_columns(sample)).tolist()
     statistics["embedded_features"] = embedded
     if embedding == "piecewise_linear" and embedded:
@@ -254,20 +265,43 @@ def _host_matrix(features: Tensor | SparseRows) -> np.ndarray | sp.csr_matrix:
 
 
 def _row_sample(
-    rows: np.ndarray | sp.csr_matrix, seed: int
+    rows: np.ndarray | sp.csr_matrix, seed: int, candidates: np.ndarray | None = None
 ) -> np.ndarray | sp.csr_matrix:
-    """Up to ``_BIN_ROWS`` training rows, chosen at random, in order."""
-    n_rows = rows.shape[0]
-    if n_rows <= _BIN_ROWS:
-        return rows
-    rng = np.random.default_rng(seed)
-    return rows[np.sort(rng.choice(n_rows, size=_BIN_ROWS, replace=False))]
+    """Up to ``_BIN_ROWS`` of the ``candidates`` rows (default all), at random.
+
+    In their order; all of them (a view when every row is a candidate) when
+    there are no more than ``_BIN_ROWS``.
+    """
+    if candidates is None:
+        if rows.shape[0] <= _BIN_ROWS:
+            return rows
+        candidates = np.arange(rows.shape[0])
+    if len(candidates) > _BIN_ROWS:
+        rng = np.random.default_rng(seed)
+        candidates = np.sort(rng.choice(candidates, size=_BIN_ROWS, replace=False))
+    return rows[candidates]
 
 
 def _two_valued_columns(rows: np.ndarray | sp.csr_matrix) -> np.ndarray:
-    """Which columns hold at most two distinct values (indicators, flags)."""
-    if sp.issparse(rows):
-        rows = rows.toarray()
-    low = rows.min(axis=0)
-    high = rows.max(axis=0)
-    return ((rows == low) | (rows == high)).all(axis=0)
+    """Which columns hold at most two distinct values (indicators, flags).
+
+    Sparse rows are read through their stored values, never densified: a
+    column is two-valued when every stored value is its minimum or maximum
+    and, if it has implicit zeros, 0 is one of the two.
+    """
+    low = np.asarray(
+        rows.min(axis=0).toarray() if sp.issparse(rows) else rows.min(axis=0)
+    ).ravel()
+    high = np.asarray(
+        rows.max(axis=0).toarray() if sp.issparse(rows) else rows.max(axis=0)
+    ).ravel()
+    if not sp.issparse(rows):
+        return ((rows == low) | (rows == high)).all(axis=0)
+    csr = sp.csr_matrix(rows)
+    columns = csr.indices
+    other = (csr.data != low[columns]) & (csr.data != high[columns])
+    n_columns = csr.shape[1]
+    has_other = np.bincount(columns[other], minlength=n_columns) > 0
+    has_implicit_zero = np.bincount(columns, minlength=n_columns) < csr.shape[0]
+    zero_is_extreme = (low == 0) | (high == 0)
+    return ~has_other & (~has_implicit_zero | zero_is_extreme)

@@ -651,8 +651,9 @@ def training_callbacks(
         callbacks.append(("lr_schedule", schedule))
     callbacks.extend(user_callbacks)
     if patience is not None:
-        # Validation loss, not accuracy: under imbalance accuracy rewards
-        # predicting the majority class. The best weights are restored.
+        # Validation loss or average precision, never accuracy: under
+        # imbalance accuracy rewards predicting the majority class. The best
+        # weights are restored.
         monitor, lower_is_better = _VALIDATION_KEYS[validation_metric]
         stopper = EarlyStopping(
             monitor=monitor,

@@ -144,11 +144,12 @@ class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,) or None, default=None
-            Non-negative weights, meaning repetition: an integer weight ``w``
-            gives the statistics of the row repeated ``w`` times (a
-            weighted mean and variance; quantiles interpolated linearly over
-            the rows as repeated, ``np.quantile``'s default without
-            weights); rows of weight 0 do not count.
+            Non-negative weights; only their proportions matter. The mean and
+            variance are weighted (those of the rows repeated, for integer
+            weights); the quantiles are interpolated linearly over positions
+            in proportion to the weights (:func:`weighted_quantiles`), equal
+            to the unweighted ones for equal weights. Rows of weight 0 do not
+            count.
 
         Returns
         -------
@@ -161,15 +162,26 @@ class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
+            if not np.any(sample_weight > 0):
+                raise ValueError(
+                    "sample_weight of InputScaler.fit has no positive entry: "
+                    "no row would count."
+                )
+            # Only proportions matter: a mean of 1 over the rows that count.
+            sample_weight = sample_weight / sample_weight[sample_weight > 0].mean()
         n_features = X.shape[1]
         center = np.zeros(n_features)
         scale = np.ones(n_features)
         if self.kind == "standard":
             # scikit-learn's scaler: numerically careful variances, and
             # (near-)constant columns are only centred, not divided by ~0.
-            standard = StandardScaler(with_mean=not sp.issparse(X)).fit(
-                X, sample_weight=sample_weight
-            )
+            # Rounding can leave a constant column a variance of -1e-17
+            # under weights; scikit-learn masks constant columns, but warns
+            # about the square root first.
+            with np.errstate(invalid="ignore"):
+                standard = StandardScaler(with_mean=not sp.issparse(X)).fit(
+                    X, sample_weight=sample_weight
+                )
             if standard.mean_ is not None and not sp.issparse(X):
                 center = standard.mean_.astype(np.float64)
             scale = 1.0 / standard.scale_.astype(np.float64)
@@ -255,20 +267,28 @@ def _quantile_statistics(
     rows of weight 0 are left out and the others count as repeated
     (:func:`weighted_quantiles`).
     """
-    if sample_weight is not None:
-        kept = sample_weight > 0
-        X, sample_weight = X[kept], sample_weight[kept]
+    # Rows of weight 0 do not count: dense columns are read at the others
+    # (one column at a time, no copy of X); sparse rows are subset (a copy of
+    # their stored values only).
+    kept = None
+    if sample_weight is not None and not np.all(sample_weight > 0):
+        kept = np.flatnonzero(sample_weight > 0)
+        sample_weight = sample_weight[kept]
+        if sp.issparse(X):
+            X, kept = X[kept], None
     if sp.issparse(X):
         X = sp.csc_matrix(X)
     statistics = np.zeros((4, X.shape[1]))
-    column = np.zeros(X.shape[0])
+    column = np.zeros(X.shape[0] if kept is None else len(kept))
     for index in range(X.shape[1]):
         if sp.issparse(X):
             column[:] = 0.0
             start, stop = X.indptr[index], X.indptr[index + 1]
             column[X.indices[start:stop]] = X.data[start:stop]
-        else:
+        elif kept is None:
             column[:] = X[:, index]
+        else:
+            column[:] = X[kept, index]
         if sample_weight is None:
             statistics[:3, index] = np.quantile(column, [0.25, 0.5, 0.75])
         else:
@@ -283,15 +303,18 @@ def _quantile_statistics(
 def weighted_quantiles(
     values: np.ndarray, weights: np.ndarray, quantiles: list[float]
 ) -> np.ndarray:
-    """Linearly interpolated quantiles of values that count ``weights`` times.
+    """Linearly interpolated quantiles of values weighted in proportion.
 
-    For integer weights this is ``np.quantile(np.repeat(values, weights),
-    quantiles)`` without building the repeated array: the position
-    ``(W - 1) q`` in the repeated, sorted values (``W`` the total weight) is
-    found on the cumulative weights. Real weights follow the same formula.
-    numpy's own weighted quantiles (``method="inverted_cdf"``) do not
-    interpolate, so with all weights 1 they would differ from the unweighted
-    statistics.
+    The weights are rescaled to a mean of 1, so that only their proportions
+    matter (weights summing to 1 give the same quantiles as the counts they
+    stand for). Then each row counts its weight in positions of the sorted
+    values, and the quantile is read at position ``(n - 1) q`` as
+    ``np.quantile`` (linear interpolation) reads it: with equal weights the
+    result is ``np.quantile(values, quantiles)``, and with integer weights
+    it is close to the quantiles of the rows repeated (exactly equal would
+    make the result depend on the weights' scale). numpy's own weighted
+    quantiles (``method="inverted_cdf"``) do not interpolate, so with equal
+    weights they would differ from the unweighted statistics.
 
     Parameters
     ----------
@@ -309,21 +332,33 @@ def weighted_quantiles(
     --------
     >>> import numpy as np
     >>> from skfocal._preprocessing import weighted_quantiles
-    >>> weighted_quantiles(np.array([3.0, 1.0, 2.0]), np.array([1.0, 2.0, 1.0]),
-    ...                    [0.0, 0.5, 1.0])
-    array([1. , 1.5, 3. ])
+    >>> values = np.array([3.0, 1.0, 2.0, 4.0])
+    >>> weighted_quantiles(values, np.full(4, 0.25), [0.0, 0.5, 1.0])
+    array([1. , 2.5, 4. ])
+    >>> weighted_quantiles(values, np.array([1.0, 1.0, 1.0, 5.0]), [0.5])
+    array([3.5])
     """
+    quantiles = np.asarray(quantiles, dtype=np.float64)
+    if np.all(weights == weights[0]):
+        return np.quantile(values, quantiles)
+    n_values = len(values)
     order = np.argsort(values, kind="stable")
     ordered = values[order]
     cumulative = np.cumsum(weights[order])
-    position = (cumulative[-1] - 1.0) * np.asarray(quantiles, dtype=np.float64)
-    position = np.maximum(position, 0.0)
+    cumulative *= n_values / cumulative[-1]
+    position = (n_values - 1) * quantiles
     below = np.floor(position)
-    last = len(ordered) - 1
-    # The value at repeated position p is the first whose cumulative weight
-    # exceeds p.
-    low = ordered[np.minimum(np.searchsorted(cumulative, below, side="right"), last)]
+    # The value at position p is the first whose cumulative weight exceeds p;
+    # the tolerance keeps a cumulative weight that rounding put a hair above
+    # p from claiming position p.
+    tolerance = 1e-9 * n_values
+    last = n_values - 1
+    low = ordered[
+        np.minimum(np.searchsorted(cumulative, below + tolerance, side="right"), last)
+    ]
     high = ordered[
-        np.minimum(np.searchsorted(cumulative, below + 1.0, side="right"), last)
+        np.minimum(
+            np.searchsorted(cumulative, below + 1.0 + tolerance, side="right"), last
+        )
     ]
     return low + (position - below) * (high - low)

@@ -28,6 +28,8 @@ from skfocal.benchmark import (
     plan_benchmark,
     write_report,
 )
+from skfocal.benchmark._methods import PLAIN_MLP_SETTINGS
+from skfocal.benchmark._report import build_summary
 from skfocal.benchmark._store import (
     KEY_COLUMNS,
     read_predictions,
@@ -224,8 +226,8 @@ def test_resume_refuses_a_directory_of_the_plain_backbone(
     _store.write_config(output, config)
     with pytest.raises(
         BenchmarkDirectoryError,
-        match=r"other MLP settings \(input_transform None there, "
-        r"'robust_smooth_clip' now; embedding None there, 'periodic' now",
+        match=r"other MLP settings \(input_transform 'none' there, "
+        r"'robust_smooth_clip' now; embedding 'none' there, 'periodic' now",
     ):
         plan_benchmark(
             [TableSource(str(binary_csv), "label")],
@@ -235,23 +237,38 @@ def test_resume_refuses_a_directory_of_the_plain_backbone(
         )
 
 
-def test_directory_without_recorded_mlp_settings_is_resumed(
+def test_directory_without_recorded_mlp_settings_is_refused(
     reference_copy, binary_csv, run_options
 ):
+    """Written before the settings were recorded: the plain network of 0.1."""
     output = reference_copy
     config = _store.read_config(output)
     del config["mlp"], config["skfocal_versions"]
     _store.write_config(output, config)
-    plan = plan_benchmark(
-        [TableSource(str(binary_csv), "label")],
-        FAST_METHODS,
-        output=output,
-        **run_options,
-    )
-    assert plan.n_missing == 0
-    stored = _store.read_config(output)
-    assert stored["mlp"]["hidden_layer_sizes"] == [64, 64]
-    assert stored["skfocal_versions"] == [skfocal.__version__]
+    with pytest.raises(
+        BenchmarkDirectoryError,
+        match=r"other MLP settings \(input_transform 'none' there, "
+        r"'robust_smooth_clip' now; embedding 'none' there, 'periodic' now; "
+        r"validation_metric 'loss' there, 'average_precision' now\)",
+    ):
+        plan_benchmark(
+            [TableSource(str(binary_csv), "label")],
+            FAST_METHODS,
+            output=output,
+            **run_options,
+        )
+
+
+def test_report_of_a_directory_of_the_plain_backbone_says_so(reference_copy):
+    output = reference_copy
+    config = _store.read_config(output)
+    for key in PLAIN_MLP_SETTINGS:
+        del config["mlp"][key]
+    _store.write_config(output, config)
+    text = build_summary(output).markdown()
+    assert "no input transform or embeddings" in text
+    assert "on the validation loss" in text
+    assert "periodic" not in text
 
 
 def test_resume_refuses_changed_data(reference_copy, run_options, write_user_table):

@@ -30,6 +30,7 @@ from skfocal import (
     FocalClassifier,
     GHMClassifier,
     ImbalancedMLPClassifier,
+    _fit_backbone,
 )
 from skfocal._backbone import TabularMLP, no_weight_decay
 from skfocal._embeddings import compute_piecewise_bins
@@ -471,6 +472,54 @@ def test_all_indicator_columns_train_without_embedding(binary_data):
     assert clf.net_.module__embedded_features == []
     assert clf.net_.module_.embedding is None
     assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_zero_weight_rows_are_left_out_of_the_input_statistics(binary_data):
+    """What fit learns from the data ignores rows of weight 0 (and the scale)."""
+    X, y = binary_data
+    X = np.column_stack([X, (X[:, 1] > 0).astype(float)])
+    weights = np.ones(len(X))
+    weights[:200] = 0.0
+    # Two-valued on the kept rows, three-valued with the dropped ones.
+    X[:200, -1] = 5.0
+    params = {"embedding": "periodic", "early_stopping": False, **FAST}
+    weighted = FocalClassifier(**params).fit(X, y, sample_weight=weights / 300.0)
+    subset = FocalClassifier(**params).fit(X[200:], y[200:])
+    for name in ("module__input_center", "module__input_scale"):
+        np.testing.assert_allclose(
+            getattr(weighted.net_, name), getattr(subset.net_, name), rtol=1e-12
+        )
+    assert weighted.net_.module__embedded_features == [0, 1, 2, 3, 4, 5]
+    assert subset.net_.module__embedded_features == [0, 1, 2, 3, 4, 5]
+
+
+def test_first_batch_of_one_row_embeds_every_feature(binary_data):
+    X, y = binary_data
+    clf = FocalClassifier(**FAST).partial_fit(X[:1], y[:1], classes=[0, 1])
+    assert "module__embedded_features" not in clf.net_.get_params()
+    assert clf.net_.module_.embedding.out_features == X.shape[1] * 4
+    clf.partial_fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_two_valued_columns_of_sparse_rows_without_densifying():
+    rng = np.random.default_rng(0)
+    dense = np.column_stack(
+        [
+            (rng.random(300) < 0.1).astype(float),  # 0/1, mostly implicit zeros
+            np.where(rng.random(300) < 0.5, 2.0, 3.0),  # two values, no zero
+            np.where(rng.random(300) < 0.2, 2.0, 0.0),  # 0 and 2
+            np.where(rng.random(300) < 0.2, rng.normal(size=300), 0.0),  # many
+            np.zeros(300),  # constant, all implicit
+            np.where(
+                rng.random(300) < 0.3, 2.0, np.where(rng.random(300) < 0.5, 3.0, 0)
+            ),
+        ]
+    )
+    expected = [len(np.unique(column)) <= 2 for column in dense.T]
+    sparse = sp.csr_matrix(dense)
+    np.testing.assert_array_equal(_fit_backbone._two_valued_columns(sparse), expected)
+    np.testing.assert_array_equal(_fit_backbone._two_valued_columns(dense), expected)
 
 
 def test_piecewise_bins_need_two_rows():

@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from skfocal import __version__
-from skfocal.benchmark._methods import EARLY_STOPPING_MIN_ROWS, MLP_DEFAULTS
+from skfocal.benchmark._methods import (
+    EARLY_STOPPING_MIN_ROWS,
+    MLP_DEFAULTS,
+    PLAIN_MLP_SETTINGS,
+)
 from skfocal.benchmark._store import (
     CONFIG_FILE,
     CONFIG_FORMAT,
@@ -152,8 +156,15 @@ def merge_config(output: Path, config: dict) -> dict:
             f"({'; '.join(changed)}); rerun with the same options to resume, "
             "or choose a new --output directory."
         )
-    # Directories written before the MLP settings were recorded have none.
-    changed = differences(previous.get("mlp", config["mlp"]), config["mlp"])
+    # Directories written before the MLP settings were recorded have none;
+    # those written before the backbone was recorded lack its keys. Both
+    # trained the plain network of skfocal 0.1 with the same budget.
+    stored = previous.get("mlp") or {
+        key: config["mlp"][key]
+        for key in config["mlp"]
+        if key not in PLAIN_MLP_SETTINGS
+    }
+    changed = differences({**PLAIN_MLP_SETTINGS, **stored}, config["mlp"])
     if changed:
         raise BenchmarkDirectoryError(
             f"'{output}' was computed with other MLP settings "

@@ -40,6 +40,7 @@ from skfocal.datasets import make_preprocessor
 __all__ = [
     "DEFAULT_METHODS",
     "METHODS",
+    "PLAIN_MLP_SETTINGS",
     "QUICK_METHODS",
     "ClampedNeighborsSampler",
     "MethodSpec",
@@ -64,6 +65,17 @@ MLP_DEFAULTS: dict[str, typing.Any] = {
     # CPU keeps runs bit-identical and lets parallel workers share no device.
     "device": "cpu",
 }
+#: The backbone settings of directories written before they were recorded:
+#: the plain network of skfocal 0.1, early stopping on the validation loss.
+PLAIN_MLP_SETTINGS: dict[str, typing.Any] = {
+    "input_transform": "none",
+    "embedding": "none",
+    "feature_scaling": False,
+    "ensemble_size": 1,
+    "lr_schedule": "constant",
+    "validation_metric": "loss",
+}
+
 # Early stopping is decided from the training fold *before* resampling (the
 # estimators' own "auto" rule, 10,000 rows), so that every method of a dataset
 # trains under the same rule: "auto" inside the pipeline would see the

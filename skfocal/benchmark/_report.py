@@ -32,7 +32,7 @@ from skfocal.benchmark._analysis import (
     summary_tables,
 )
 from skfocal.benchmark._atomic import atomic_write_text
-from skfocal.benchmark._methods import METHODS, MLP_DEFAULTS
+from skfocal.benchmark._methods import METHODS, MLP_DEFAULTS, PLAIN_MLP_SETTINGS
 from skfocal.benchmark._metrics import METRICS, higher_is_better
 from skfocal.benchmark._plots import (
     method_colours,
@@ -290,13 +290,15 @@ class BenchmarkSummary:
             * protocol["repeats"]
         )
         n_errors = int((self.results["error"].fillna("") != "").sum())
-        # What the directory was computed with (older ones lack the backbone).
-        mlp = {**MLP_DEFAULTS, **self.config.get("mlp", {})}
+        # What the directory was computed with: older ones recorded no
+        # backbone, they used the plain network and the validation loss.
+        recorded = self.config.get("mlp", {})
+        mlp = {**MLP_DEFAULTS, **PLAIN_MLP_SETTINGS, **recorded}
         architecture = tuple(mlp["hidden_layer_sizes"])
         backbone = (
             f"inputs {mlp['input_transform']}, {mlp['embedding']} embeddings, "
-            if "embedding" in self.config.get("mlp", {})
-            else ""
+            if "embedding" in recorded
+            else "no input transform or embeddings, "
         )
         lines = [
             "# skfocal benchmark",
