@@ -45,9 +45,9 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-# benchmark-default/ holds the raw output of the published benchmark run;
-# benchmark_summary.md presents it.
-exclude_patterns = ["_build", "sphinxext", "**.ipynb_checkpoints", "benchmark-default"]
+# benchmark-*/ hold the raw output of benchmark runs (with their own
+# summary.md); benchmark_summary.md and performance.md present them.
+exclude_patterns = ["_build", "sphinxext", "**.ipynb_checkpoints", "benchmark-*"]
 default_role = "literal"
 nitpicky = False
 
