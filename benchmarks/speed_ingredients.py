@@ -94,8 +94,6 @@ def fit_estimator(params: dict, X, y, *, epochs: int, seed: int, batch_size: int
 
     options = {
         **PLAIN_BACKBONE,
-        "lr_schedule": "constant",
-        "validation_metric": "loss",
         "gamma": 0.0,
         "hidden_layer_sizes": HIDDEN,
         "batch_size": batch_size,

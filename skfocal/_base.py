@@ -24,9 +24,10 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from skfocal._checks import (
+    checked_sample_weight,
     column_or_1d_target,
     hidden_layer_sizes,
     resolve_device,
@@ -306,15 +307,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 f"X has {X.shape[0]} samples but y has {y_encoded.shape[0]}."
             )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            # scikit-learn >= 1.7 raises this itself; older versions do not.
-            if not np.any(sample_weight > 0):
-                raise ValueError(
-                    "sample_weight sums to 0: every sample has weight 0, so "
-                    "nothing would be learned."
-                )
+            sample_weight = checked_sample_weight(sample_weight, X)
         return X, y_encoded, sample_weight
 
     def _to_dataset(self, X, y_encoded, sample_weight, device) -> TabularDataset:

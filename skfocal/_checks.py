@@ -13,9 +13,10 @@ import scipy.sparse as sp
 import torch
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 __all__ = [
+    "checked_sample_weight",
     "column_or_1d_target",
     "float32_rows",
     "hidden_layer_sizes",
@@ -24,6 +25,30 @@ __all__ = [
 ]
 
 _DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
+def checked_sample_weight(sample_weight, X) -> np.ndarray:
+    """``sample_weight`` for the rows of ``X``: float64, non-negative, not all 0.
+
+    scikit-learn's own check, plus the all-zero case that scikit-learn
+    only refuses from version 1.7.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfocal._checks import checked_sample_weight
+    >>> checked_sample_weight([1, 0, 2], np.zeros((3, 2)))
+    array([1., 0., 2.])
+    """
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if not np.any(sample_weight > 0):
+        raise ValueError(
+            "sample_weight sums to 0: every sample has weight 0, so nothing "
+            "would be learned."
+        )
+    return sample_weight
 
 
 def resolve_device(device: str | torch.device, owner: str) -> str:

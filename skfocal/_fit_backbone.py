@@ -69,12 +69,15 @@ BACKBONE_DEFAULTS: dict[str, Any] = {
     "validation_metric": DEFAULT_VALIDATION_METRIC,
 }
 
-#: The four network switches at their plain settings: the MLP of version 0.1.
+#: The six switches as version 0.1 had them: the plain MLP, a constant
+#: learning rate, early stopping on the validation loss.
 PLAIN_BACKBONE: dict[str, Any] = {
     "input_transform": "none",
     "embedding": "none",
     "feature_scaling": False,
     "ensemble_size": 1,
+    "lr_schedule": "constant",
+    "validation_metric": "loss",
 }
 
 BACKBONE_CONSTRAINTS: dict[str, list] = {
@@ -212,13 +215,16 @@ def fit_input_statistics(
     if kind == "none" and embedding == "none":
         return {}
     rows = _host_matrix(features)
-    weights = None
+    weights = candidates = None
     if sample_weight is not None:
         weights = sample_weight.detach().cpu().numpy().astype(np.float64)
-        if np.count_nonzero(weights > 0) < 2:
+        counted = np.flatnonzero(weights > 0)
+        if len(counted) < 2:
             # Too few rows count to weigh anything (a small training split):
             # the statistics of all its rows rather than of one or none.
             weights = None
+        elif len(counted) < len(weights):
+            candidates = counted
     scaler = InputScaler(kind).fit(rows, sample_weight=weights)
     statistics: dict[str, Any] = {}
     if kind != "none":
@@ -226,9 +232,6 @@ def fit_input_statistics(
         statistics["input_scale"] = scaler.scale_
     if embedding == "none":
         return statistics
-    candidates = None
-    if weights is not None and not np.all(weights > 0):
-        candidates = np.flatnonzero(weights > 0)
     sample = _row_sample(rows, seed, candidates)
     if sample.shape[0] < 2:
         if embedding == "piecewise_linear":
@@ -289,15 +292,12 @@ def _two_valued_columns(rows: np.ndarray | sp.csr_matrix) -> np.ndarray:
     column is two-valued when every stored value is its minimum or maximum
     and, if it has implicit zeros, 0 is one of the two.
     """
-    low = np.asarray(
-        rows.min(axis=0).toarray() if sp.issparse(rows) else rows.min(axis=0)
-    ).ravel()
-    high = np.asarray(
-        rows.max(axis=0).toarray() if sp.issparse(rows) else rows.max(axis=0)
-    ).ravel()
     if not sp.issparse(rows):
+        low, high = rows.min(axis=0), rows.max(axis=0)
         return ((rows == low) | (rows == high)).all(axis=0)
     csr = sp.csr_matrix(rows)
+    low = csr.min(axis=0).toarray().ravel()
+    high = csr.max(axis=0).toarray().ravel()
     columns = csr.indices
     other = (csr.data != low[columns]) & (csr.data != high[columns])
     n_columns = csr.shape[1]

@@ -18,11 +18,9 @@ from sklearn.base import (
 )
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skfocal._checks import checked_sample_weight
 
 __all__ = ["INPUT_TRANSFORMS", "InputScaler", "smooth_clip", "weighted_quantiles"]
 
@@ -159,14 +157,7 @@ class InputScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
         )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            if not np.any(sample_weight > 0):
-                raise ValueError(
-                    "sample_weight of InputScaler.fit has no positive entry: "
-                    "no row would count."
-                )
+            sample_weight = checked_sample_weight(sample_weight, X)
             # Only proportions matter: a mean of 1 over the rows that count.
             sample_weight = sample_weight / sample_weight[sample_weight > 0].mean()
         n_features = X.shape[1]

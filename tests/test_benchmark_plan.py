@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 
 import skfocal
+from skfocal._fit_backbone import PLAIN_BACKBONE
 from skfocal.benchmark import (
     METHODS,
     METRICS,
@@ -28,7 +29,6 @@ from skfocal.benchmark import (
     plan_benchmark,
     write_report,
 )
-from skfocal.benchmark._methods import PLAIN_MLP_SETTINGS
 from skfocal.benchmark._report import build_summary
 from skfocal.benchmark._store import (
     KEY_COLUMNS,
@@ -197,75 +197,76 @@ def test_resume_refuses_another_configuration(reference_copy, binary_csv):
         )
 
 
+def _edit_config(output: Path, edit: typing.Callable[[dict], None]) -> None:
+    config = _store.read_config(output)
+    edit(config)
+    _store.write_config(output, config)
+
+
+def _resume(output: Path, binary_csv, run_options, methods=("ce",)):
+    return plan_benchmark(
+        [TableSource(str(binary_csv), "label")],
+        list(methods),
+        output=output,
+        **run_options,
+    )
+
+
 def test_resume_refuses_other_mlp_settings(
     reference_copy, binary_csv, run_options, monkeypatch
 ):
-    output = reference_copy
     monkeypatch.setitem(_methods.MLP_DEFAULTS, "lr", 0.01)
     with pytest.raises(
         BenchmarkDirectoryError,
         match=r"other MLP settings \(lr 0\.001 there, 0\.01 now\) by skfocal "
         + re.escape(skfocal.__version__),
     ):
-        plan_benchmark(
-            [TableSource(str(binary_csv), "label")],
-            ["ce"],
-            output=output,
-            **run_options,
-        )
+        _resume(reference_copy, binary_csv, run_options)
 
 
 def test_resume_refuses_a_directory_of_the_plain_backbone(
     reference_copy, binary_csv, run_options
 ):
     """A directory computed before the backbone defaults is not mixed in."""
-    output = reference_copy
-    config = _store.read_config(output)
-    for key in ("input_transform", "embedding", "validation_metric"):
-        del config["mlp"][key]
-    _store.write_config(output, config)
+
+    def drop_backbone(config):
+        for key in ("input_transform", "embedding", "validation_metric"):
+            del config["mlp"][key]
+
+    _edit_config(reference_copy, drop_backbone)
     with pytest.raises(
         BenchmarkDirectoryError,
         match=r"other MLP settings \(input_transform 'none' there, "
         r"'robust_smooth_clip' now; embedding 'none' there, 'periodic' now",
     ):
-        plan_benchmark(
-            [TableSource(str(binary_csv), "label")],
-            ["ce"],
-            output=output,
-            **run_options,
-        )
+        _resume(reference_copy, binary_csv, run_options)
 
 
 def test_directory_without_recorded_mlp_settings_is_refused(
     reference_copy, binary_csv, run_options
 ):
     """Written before the settings were recorded: the plain network of 0.1."""
-    output = reference_copy
-    config = _store.read_config(output)
-    del config["mlp"], config["skfocal_versions"]
-    _store.write_config(output, config)
+
+    def drop_settings(config):
+        del config["mlp"], config["skfocal_versions"]
+
+    _edit_config(reference_copy, drop_settings)
     with pytest.raises(
         BenchmarkDirectoryError,
         match=r"other MLP settings \(input_transform 'none' there, "
         r"'robust_smooth_clip' now; embedding 'none' there, 'periodic' now; "
         r"validation_metric 'loss' there, 'average_precision' now\)",
     ):
-        plan_benchmark(
-            [TableSource(str(binary_csv), "label")],
-            FAST_METHODS,
-            output=output,
-            **run_options,
-        )
+        _resume(reference_copy, binary_csv, run_options, FAST_METHODS)
 
 
 def test_report_of_a_directory_of_the_plain_backbone_says_so(reference_copy):
-    output = reference_copy
-    config = _store.read_config(output)
-    for key in PLAIN_MLP_SETTINGS:
-        del config["mlp"][key]
-    _store.write_config(output, config)
-    text = build_summary(output).markdown()
+    def drop_backbone(config):
+        for key in PLAIN_BACKBONE:
+            del config["mlp"][key]
+
+    _edit_config(reference_copy, drop_backbone)
+    text = build_summary(reference_copy).markdown()
     assert "no input transform or embeddings" in text
     assert "on the validation loss" in text
     assert "periodic" not in text

@@ -154,7 +154,6 @@ def test_plain_switches_fit_the_mlp_of_version_0_1_bit_for_bit(binary_data):
     options = {
         "early_stopping": True,
         "weight_decay": 1e-3,
-        "validation_metric": "loss",
         **PLAIN_BACKBONE,
         **FAST,
     }

@@ -12,11 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from skfocal import __version__
-from skfocal.benchmark._methods import (
-    EARLY_STOPPING_MIN_ROWS,
-    MLP_DEFAULTS,
-    PLAIN_MLP_SETTINGS,
-)
+from skfocal._fit_backbone import PLAIN_BACKBONE
+from skfocal.benchmark._methods import EARLY_STOPPING_MIN_ROWS, MLP_DEFAULTS
 from skfocal.benchmark._store import (
     CONFIG_FILE,
     CONFIG_FORMAT,
@@ -160,11 +157,9 @@ def merge_config(output: Path, config: dict) -> dict:
     # those written before the backbone was recorded lack its keys. Both
     # trained the plain network of skfocal 0.1 with the same budget.
     stored = previous.get("mlp") or {
-        key: config["mlp"][key]
-        for key in config["mlp"]
-        if key not in PLAIN_MLP_SETTINGS
+        key: config["mlp"][key] for key in config["mlp"] if key not in PLAIN_BACKBONE
     }
-    changed = differences({**PLAIN_MLP_SETTINGS, **stored}, config["mlp"])
+    changed = differences({**PLAIN_BACKBONE, **stored}, config["mlp"])
     if changed:
         raise BenchmarkDirectoryError(
             f"'{output}' was computed with other MLP settings "

@@ -40,7 +40,6 @@ from skfocal.datasets import make_preprocessor
 __all__ = [
     "DEFAULT_METHODS",
     "METHODS",
-    "PLAIN_MLP_SETTINGS",
     "QUICK_METHODS",
     "ClampedNeighborsSampler",
     "MethodSpec",
@@ -64,16 +63,6 @@ MLP_DEFAULTS: dict[str, typing.Any] = {
     "batch_size": 256,
     # CPU keeps runs bit-identical and lets parallel workers share no device.
     "device": "cpu",
-}
-#: The backbone settings of directories written before they were recorded:
-#: the plain network of skfocal 0.1, early stopping on the validation loss.
-PLAIN_MLP_SETTINGS: dict[str, typing.Any] = {
-    "input_transform": "none",
-    "embedding": "none",
-    "feature_scaling": False,
-    "ensemble_size": 1,
-    "lr_schedule": "constant",
-    "validation_metric": "loss",
 }
 
 # Early stopping is decided from the training fold *before* resampling (the

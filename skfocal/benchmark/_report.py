@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from skfocal._fit_backbone import PLAIN_BACKBONE
 from skfocal.benchmark._analysis import (
     ALPHA,
     MetricAnalysis,
@@ -32,7 +33,7 @@ from skfocal.benchmark._analysis import (
     summary_tables,
 )
 from skfocal.benchmark._atomic import atomic_write_text
-from skfocal.benchmark._methods import METHODS, MLP_DEFAULTS, PLAIN_MLP_SETTINGS
+from skfocal.benchmark._methods import METHODS, MLP_DEFAULTS
 from skfocal.benchmark._metrics import METRICS, higher_is_better
 from skfocal.benchmark._plots import (
     method_colours,
@@ -293,7 +294,7 @@ class BenchmarkSummary:
         # What the directory was computed with: older ones recorded no
         # backbone, they used the plain network and the validation loss.
         recorded = self.config.get("mlp", {})
-        mlp = {**MLP_DEFAULTS, **PLAIN_MLP_SETTINGS, **recorded}
+        mlp = {**MLP_DEFAULTS, **PLAIN_BACKBONE, **recorded}
         architecture = tuple(mlp["hidden_layer_sizes"])
         backbone = (
             f"inputs {mlp['input_transform']}, {mlp['embedding']} embeddings, "
