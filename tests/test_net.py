@@ -178,6 +178,78 @@ def test_progress_bar_counts_every_batch(data):
 
 
 # --------------------------------------------------------------------------
+# The epoch loop: TabularNet.run_single_epoch against skorch's own
+# --------------------------------------------------------------------------
+class _HookLog(Callback):
+    """Every batch hook call: (hook, training, rows, step keys)."""
+
+    def initialize(self):
+        self.calls = []
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        self.calls.append(("begin", training, len(batch[1]), sorted(kwargs)))
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        self.calls.append(("end", training, len(batch[1]), sorted(kwargs)))
+
+
+def _fit_logged(X, y, sample_weight=None):
+    clf = FocalClassifier(
+        max_epochs=2,
+        batch_size=64,
+        early_stopping=True,
+        random_state=0,
+        callbacks=[("hook_log", _HookLog())],
+    ).fit(X, y, sample_weight=sample_weight)
+    epochs = [
+        {key: value for key, value in row.items() if key != "dur"}
+        for row in clf.net_.history
+    ]
+    # The estimator trains a copy of its callbacks: read the net's.
+    return epochs, dict(clf.net_.callbacks_)["hook_log"].calls
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_epoch_loop_matches_skorchs(data, monkeypatch, weighted):
+    # The override must record the same history and call the same hooks
+    # with the same arguments as the skorch it replaces: if skorch changes
+    # its loop, this fails.
+    X, y = data
+    weights = np.linspace(0.5, 2.0, len(y)) if weighted else None
+    ours = _fit_logged(X, y, weights)
+    monkeypatch.setattr(TabularNet, "run_single_epoch", NeuralNet.run_single_epoch)
+    skorchs = _fit_logged(X, y, weights)
+    assert ours == skorchs
+    epochs, calls = ours
+    assert [len(row["batches"]) for row in epochs] == [
+        epochs[0]["train_batch_count"] + epochs[0]["valid_batch_count"]
+    ] * 2
+    assert ("end", True, 64, ["loss", "y_pred"]) in calls
+
+
+def test_epoch_loop_calls_an_overridden_net_hook_once_per_batch(data, monkeypatch):
+    X, y = data
+    begun = []
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        begun.append(training)
+        NeuralNet.on_batch_begin(self, net, batch=batch, training=training)
+
+    monkeypatch.setattr(TabularNet, "on_batch_begin", on_batch_begin)
+    history = (
+        FocalClassifier(
+            max_epochs=1, batch_size=100, random_state=0, calibration="prior"
+        )
+        .fit(X, y)
+        .net_.history
+    )
+    assert begun == [True, True, True]
+    assert len(history[-1]["batches"]) == 3
+    assert all("train_loss" in row for row in history[-1]["batches"])
+
+
+# --------------------------------------------------------------------------
 # Data: sparse rows
 # --------------------------------------------------------------------------
 def test_sparse_rows_match_scipy():
