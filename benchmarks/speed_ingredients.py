@@ -16,7 +16,7 @@ transform, parameter groups, callbacks); the target is at most 1.15x.
 
 The ``plain`` row also times scikit-learn's ``MLPClassifier`` with the same
 architecture and batch size: the plain-configuration comparison. The
-``plain, focal loss`` row is the same with the focal loss
+``plain + focal loss`` row is the same with the focal loss
 (``FocalClassifier``'s), whose extra arithmetic the hand loop does not do.
 
 Each fit runs ``epochs`` epochs; the time per epoch is the whole fit's wall
@@ -44,7 +44,7 @@ LR = 1e-3
 # name -> estimator parameters; the hand loop trains the same network.
 INGREDIENTS: dict[str, dict] = {
     "plain": {},
-    "plain, focal loss": {"gamma": 2.0},
+    "plain + focal loss": {"gamma": 2.0},
     "input_transform=standard": {"input_transform": "standard"},
     "input_transform=robust_smooth_clip": {"input_transform": "robust_smooth_clip"},
     "embedding=periodic": {"embedding": "periodic"},
@@ -65,7 +65,7 @@ INGREDIENTS: dict[str, dict] = {
     },
     # Several at once (the slowest two, piecewise-linear embeddings and 32
     # members, have rows of their own: together they take ~40 s an epoch).
-    "combined: robust, periodic, scaling, k=8, flat_cosine, AP": {
+    "combined: robust + periodic + scaling + k=8 + flat_cosine + AP": {
         "input_transform": "robust_smooth_clip",
         "embedding": "periodic",
         "feature_scaling": True,
@@ -247,8 +247,8 @@ def _runs(names: list[str]) -> dict[tuple[str, str], Callable]:
         runs[(name, "hand")] = lambda X, y, p=params, **kw: fit_hand(p, X, y, **kw)
     if "plain" in names:
         runs[("plain", "sklearn")] = fit_sklearn_plain
-    if "plain, focal loss" in names:
-        runs[("plain, focal loss", "sklearn")] = fit_sklearn_plain
+    if "plain + focal loss" in names:
+        runs[("plain + focal loss", "sklearn")] = fit_sklearn_plain
     return runs
 
 
