@@ -6,11 +6,11 @@ overrides only documented extension points (``get_loss``, ``get_dataset``,
 ``predict_proba``, the net's own ``on_epoch_end`` hook) and is driven through
 the public ``fit_loop`` and ``notify``. :meth:`TabularNet.train_epochs`
 returns an explicit :class:`TrainingOutcome` instead of leaving the caller
-to guess why skorch ended a fit. One private method is overridden because it measurably pays
-(``_set_training``; the measurement is next to it, and ``tests/test_net.py``
-fails if skorch changes it). Differences between the skorch versions that
-``pyproject.toml`` allows belong in this module too (skorch 1.0's
-unpickling).
+to guess why skorch ended a fit. One private method is overridden because
+it measurably pays (``_set_training``; the measurement is next to it, and
+``tests/test_net.py`` fails if skorch changes it). Differences between the
+skorch versions that ``pyproject.toml`` allows belong in this module too
+(skorch 1.0's unpickling).
 """
 
 from __future__ import annotations
