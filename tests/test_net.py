@@ -193,6 +193,13 @@ class _HookLog(Callback):
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         self.calls.append(("end", training, len(batch[1]), sorted(kwargs)))
 
+    def on_grad_computed(
+        self, net, named_parameters, batch=None, training=False, **kwargs
+    ):
+        # Every learnable parameter, its gradient of this batch present.
+        names = [name for name, param in named_parameters if param.grad is not None]
+        self.calls.append(("grad", training, len(batch[1]), names))
+
 
 def _fit_logged(X, y, sample_weight=None):
     clf = FocalClassifier(
@@ -212,13 +219,14 @@ def _fit_logged(X, y, sample_weight=None):
 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_epoch_loop_matches_skorchs(data, monkeypatch, weighted):
-    # The override must record the same history and call the same hooks
-    # with the same arguments as the skorch it replaces: if skorch changes
-    # its loop, this fails.
+    # The overrides (epoch loop and train step) must record the same
+    # history, losses included, and call the same hooks with the same
+    # arguments as the skorch they replace: if skorch changes, this fails.
     X, y = data
     weights = np.linspace(0.5, 2.0, len(y)) if weighted else None
     ours = _fit_logged(X, y, weights)
     monkeypatch.setattr(TabularNet, "run_single_epoch", NeuralNet.run_single_epoch)
+    monkeypatch.setattr(TabularNet, "train_step", NeuralNet.train_step)
     skorchs = _fit_logged(X, y, weights)
     assert ours == skorchs
     epochs, calls = ours
@@ -226,6 +234,9 @@ def test_epoch_loop_matches_skorchs(data, monkeypatch, weighted):
         epochs[0]["train_batch_count"] + epochs[0]["valid_batch_count"]
     ] * 2
     assert ("end", True, 64, ["loss", "y_pred"]) in calls
+    grads = [call for call in calls if call[0] == "grad"]
+    assert len(grads) == sum(row["train_batch_count"] for row in epochs)
+    assert all(call[1] is True and len(call[3]) >= 6 for call in grads)
 
 
 def test_epoch_loop_calls_an_overridden_net_hook_once_per_batch(data, monkeypatch):
