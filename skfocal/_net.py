@@ -4,7 +4,9 @@
 overrides only documented extension points (``get_loss``, ``get_dataset``,
 ``train_step``, ``run_single_epoch``, ``initialize_criterion``,
 ``predict_proba``, the net's own ``on_epoch_end`` hook) and is driven through
-the public ``fit_loop`` and ``notify``. :meth:`TabularNet.train_epochs`
+the public ``fit_loop``; its epoch loop calls the batch hooks that do
+something directly rather than through ``notify`` (a net that overrides
+``notify`` gets skorch's loop). :meth:`TabularNet.train_epochs`
 returns an explicit :class:`TrainingOutcome` instead of leaving the caller
 to guess why skorch ended a fit. One private method is overridden because
 it measurably pays (``_set_training``; the measurement is next to it, and
@@ -35,6 +37,7 @@ from skorch.callbacks import (
 )
 from skorch.dataset import get_len
 from skorch.helper import predefined_split
+from skorch.history import History
 from skorch.utils import TeeGenerator, get_map_location
 from torch.optim.lr_scheduler import LambdaLR
 
@@ -223,21 +226,33 @@ class TabularNet(NeuralNetClassifier):
             ensemble_logits(y_pred, members), y_true, sample_weight
         )
 
+    # on_grad_computed hooks of the epoch under way (set by run_single_epoch,
+    # None otherwise); the trailing underscore keeps it out of get_params.
+    _grad_hooks_ = None
+
     def train_step(self, batch, **fit_params):
         # skorch's train_step routes every step through an optimizer closure,
         # which only LBFGS-like optimizers need; skorch documents overriding
         # train_step for finer control. Adam takes a plain step.
-        # zero_grad(set_to_none=True) by hand: the optimizer's own wraps the
-        # same assignments in a profiler record (13 us against 1 us a call for
-        # the (64, 64) MLP, about 2% of a plain epoch at batch 256).
-        for group in self.optimizer_.param_groups:
-            for param in group["params"]:
-                param.grad = None
+        if type(self.optimizer_).zero_grad is torch.optim.Optimizer.zero_grad:
+            # zero_grad(set_to_none=True) by hand: torch's wraps the same
+            # assignments in a profiler record (13 us against 1 us a call
+            # for the (64, 64) MLP, about 2% of a plain epoch at batch 256).
+            for group in self.optimizer_.param_groups:
+                for param in group["params"]:
+                    param.grad = None
+        else:
+            self.optimizer_.zero_grad(set_to_none=True)
         step = self.train_step_single(batch, **fit_params)
-        grad_hooks = getattr(self, "_grad_hooks", None)
-        if grad_hooks is None:  # a step outside run_single_epoch
-            grad_hooks = _overridden_hooks(self, "on_grad_computed")
-        if grad_hooks:
+        grad_hooks = self._grad_hooks_
+        if grad_hooks is None:  # outside the lean epoch loop: skorch's way
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
+        elif grad_hooks:
             named_parameters = TeeGenerator(self.get_all_learnable_params())
             for hook in grad_hooks:
                 hook(
@@ -252,7 +267,15 @@ class TabularNet(NeuralNetClassifier):
         # batch hooks are called only where they are overridden (the net's
         # own, every callback's), the batch's history row is written once
         # instead of through three History lookups, and the batch size is
-        # the target's length rather than skorch's get_len of a dict.
+        # the target's length rather than skorch's get_len of a dict. A net
+        # whose notify or History is customised gets skorch's loop, which
+        # routes everything through them.
+        if (
+            type(self).notify is not NeuralNet.notify
+            or type(self.history) is not History
+        ):
+            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+            return
         if iterator is None:
             return
         begin_hooks = _overridden_hooks(self, "on_batch_begin")
@@ -263,8 +286,7 @@ class TabularNet(NeuralNetClassifier):
         batches = self.history[-1]["batches"]
         loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
         batch_count = 0
-        # train_step's on_grad_computed hooks, found once an epoch.
-        self._grad_hooks = _overridden_hooks(self, "on_grad_computed")
+        self._grad_hooks_ = _overridden_hooks(self, "on_grad_computed")
         try:
             for batch in iterator:
                 if add_row:
@@ -279,7 +301,8 @@ class TabularNet(NeuralNetClassifier):
                     hook(self, batch=batch, training=training, **step)
                 batch_count += 1
         finally:
-            self._grad_hooks = None
+            # Back to the class's None: nothing of the epoch outlives it.
+            vars(self).pop("_grad_hooks_", None)
         self.history.record(prefix + "_batch_count", batch_count)
 
     # The one private override, kept because it is measurably faster:

@@ -1,18 +1,30 @@
-"""The tree references of the methods zoo: LightGBM and XGBoost."""
+"""The tree references of the methods zoo: LightGBM, XGBoost and CatBoost."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from catboost import CatBoostClassifier
 from imblearn.pipeline import Pipeline
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.class_weight import compute_sample_weight
 from xgboost import XGBClassifier
 
-from skfocal.benchmark import DEFAULT_METHODS, METHODS, QUICK_METHODS, make_method
-from skfocal.benchmark._trees import BalancedXGBClassifier, TreePreprocessor
+from skfocal.benchmark import (
+    DEFAULT_METHODS,
+    METHODS,
+    OPTIONAL_METHODS,
+    QUICK_METHODS,
+    make_method,
+    plan_benchmark,
+)
+from skfocal.benchmark._trees import (
+    BalancedCatBoostClassifier,
+    BalancedXGBClassifier,
+    TreePreprocessor,
+)
 from skfocal.datasets import make_preprocessor
 
 TREES = ["lightgbm", "xgboost"]
@@ -43,7 +55,28 @@ def test_trees_are_in_every_default_list(name):
     assert name in QUICK_METHODS
 
 
-@pytest.mark.parametrize("name", TREES)
+def test_catboost_is_an_optional_reference():
+    # Run only when named: the default lists stay those of the published runs.
+    assert METHODS["catboost"].family == "reference"
+    assert OPTIONAL_METHODS == ("catboost",)
+    assert "catboost" not in DEFAULT_METHODS
+    assert "catboost" not in QUICK_METHODS
+
+
+def test_optional_method_without_its_library_fails_before_loading(monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "catboost" else find_spec(name, *args),
+    )
+    with pytest.raises(ImportError, match=r"pip install \"skfocal\[catboost\]\""):
+        plan_benchmark("no such dataset", ["catboost[n_estimators=5]"])
+
+
+@pytest.mark.parametrize("name", [*TREES, "catboost"])
 def test_tree_pipeline_has_no_one_hot_and_is_seeded(name, table):
     X, y = table
     pipeline = make_method(name, X, random_state=3)
@@ -75,6 +108,38 @@ def test_xgboost_sees_categoricals(table):
     booster = model.named_steps["classifier"].estimator_
     assert booster.get_booster().feature_types == ["float", "c", "c"]
     assert booster.get_params()["n_jobs"] == 1
+
+
+def test_catboost_sees_categoricals_and_balanced_weights(table):
+    X, y = table
+    model = make_method("catboost", X, random_state=0)
+    model.set_params(classifier__n_estimators=50).fit(X, y)
+    booster = model.named_steps["classifier"].estimator_
+    assert booster.get_cat_feature_indices() == [1, 2]
+    assert booster.get_params()["thread_count"] == 1
+    params = booster.get_all_params()
+    # Balanced: max_count / count_c, the majority class weighted 1.
+    counts = np.bincount(y)
+    np.testing.assert_allclose(params["class_weights"], counts.max() / counts)
+
+
+def test_catboost_matches_catboost_with_explicit_class_weights():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] + rng.normal(size=120) > 1.2, "yes", "no")
+    model = BalancedCatBoostClassifier(n_estimators=30, random_state=0).fit(X, y)
+    n_no, n_yes = int(np.sum(y == "no")), int(np.sum(y == "yes"))
+    reference = CatBoostClassifier(
+        iterations=30,
+        random_seed=0,
+        thread_count=1,
+        verbose=False,
+        allow_writing_files=False,
+        class_weights=[1.0, n_no / n_yes],
+    ).fit(X, (y == "yes").astype(int))
+    assert model.classes_.tolist() == ["no", "yes"]
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X))
+    assert set(model.predict(X)) <= {"no", "yes"}
 
 
 def test_tree_preprocessor_keeps_nans_and_maps_unknown_levels_to_missing():

@@ -260,6 +260,85 @@ def test_epoch_loop_calls_an_overridden_net_hook_once_per_batch(data, monkeypatc
     assert all("train_loss" in row for row in history[-1]["batches"])
 
 
+def test_epoch_loop_calls_the_nets_own_end_and_grad_hooks(data, monkeypatch):
+    X, y = data
+    seen = []
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        seen.append(("end", training))
+
+    def on_grad_computed(self, net, named_parameters, batch=None, **kwargs):
+        seen.append(("grad", len(list(named_parameters)) > 0))
+
+    monkeypatch.setattr(TabularNet, "on_batch_end", on_batch_end)
+    monkeypatch.setattr(TabularNet, "on_grad_computed", on_grad_computed)
+    net = (
+        FocalClassifier(
+            max_epochs=1, batch_size=100, random_state=0, calibration="prior"
+        )
+        .fit(X, y)
+        .net_
+    )
+    assert seen == [("grad", True), ("end", True)] * 3
+    # The epoch's hook list does not outlive it, nor reach get_params.
+    assert "_grad_hooks_" not in vars(net)
+    assert not any("grad_hooks" in name for name in net.get_params())
+
+
+def test_train_step_outside_the_epoch_loop_notifies_every_callback(data):
+    X, y = data
+    clf = FocalClassifier(
+        max_epochs=1, random_state=0, callbacks=[("hook_log", _HookLog())]
+    ).fit(X, y)
+    net = clf.net_
+    log = dict(net.callbacks_)["hook_log"]
+    log.calls.clear()
+    batch = next(iter(net.get_iterator(net.get_dataset(X[:32], y[:32]), True)))
+    net.train_step(batch)
+    assert [call[:3] for call in log.calls] == [("grad", True, 32)]
+
+
+def test_interrupted_epoch_leaves_no_hook_list(data):
+    X, y = data
+
+    class StopAtSecondBatch(Callback):
+        def initialize(self):
+            self.batches = 0
+            return self
+
+        def on_batch_end(self, net, **kwargs):
+            self.batches += 1
+            if self.batches == 2:
+                raise KeyboardInterrupt
+
+    clf = FocalClassifier(
+        max_epochs=3,
+        batch_size=64,
+        random_state=0,
+        callbacks=[("stop", StopAtSecondBatch())],
+    )
+    with pytest.raises(KeyboardInterrupt, match="interrupted after 0 of 3 epochs"):
+        clf.fit(X, y)
+    assert "_grad_hooks_" not in vars(clf.net_)
+
+
+def test_custom_notify_gets_skorchs_loop(data, monkeypatch):
+    # A net that overrides notify sees every batch event, as in skorch.
+    X, y = data
+    events = []
+
+    def notify(self, method_name, **kwargs):
+        events.append(method_name)
+        NeuralNet.notify(self, method_name, **kwargs)
+
+    monkeypatch.setattr(TabularNet, "notify", notify)
+    FocalClassifier(
+        max_epochs=1, batch_size=100, random_state=0, calibration="prior"
+    ).fit(X, y)
+    assert events.count("on_batch_begin") == 3
+    assert events.count("on_grad_computed") == 3
+
+
 # --------------------------------------------------------------------------
 # Data: sparse rows
 # --------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from skfocal.benchmark._lock import DirectoryInUseError  # noqa: E402
 from skfocal.benchmark._methods import (  # noqa: E402
     DEFAULT_METHODS,
     METHODS,
+    OPTIONAL_METHODS,
     QUICK_METHODS,
     ClampedNeighborsSampler,
     MethodSpec,
@@ -84,6 +85,7 @@ __all__ = [
     "LOWER_IS_BETTER",
     "METHODS",
     "METRICS",
+    "OPTIONAL_METHODS",
     "QUICK_METHODS",
     "BenchmarkDirectoryError",
     "BenchmarkPlan",

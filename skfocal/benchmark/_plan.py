@@ -14,6 +14,7 @@ same code, while this process holds the directory's lock.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import sys
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,12 @@ from skfocal.benchmark._dask import DEFAULT_WORKER_TIMEOUT, run_on_cluster
 from skfocal.benchmark._interrupt import InterruptGuard
 from skfocal.benchmark._local import run_locally
 from skfocal.benchmark._lock import LOCK_FILE, directory_lock, remove_if_unused
-from skfocal.benchmark._methods import DEFAULT_METHODS, METHODS, parse_method
+from skfocal.benchmark._methods import (
+    DEFAULT_METHODS,
+    METHODS,
+    OPTIONAL_METHODS,
+    parse_method,
+)
 from skfocal.benchmark._store import (
     KEY_COLUMNS,
     PREDICTION_COLUMNS,
@@ -90,6 +96,14 @@ def _check_methods(methods: Sequence[str]) -> list[str]:
         )
     if not methods:
         raise ValueError(f"No method given. Available: {', '.join(METHODS)}")
+    # An optional method's library (named like the method and its extra) is
+    # checked before any dataset loads, not in every fold.
+    for name in {parse_method(name)[0] for name in methods} & set(OPTIONAL_METHODS):
+        if importlib.util.find_spec(name) is None:
+            raise ImportError(
+                f"The {name!r} method needs the {name} package, which is not "
+                f'installed: pip install "skfocal[{name}]"'
+            )
     return list(dict.fromkeys(methods))
 
 

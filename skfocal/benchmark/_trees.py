@@ -1,13 +1,15 @@
-"""Gradient-boosted trees as non-neural references: LightGBM and XGBoost.
+"""Gradient-boosted trees as non-neural references: LightGBM, XGBoost, CatBoost.
 
 Trees need neither scaling nor one-hot encoding: :class:`TreePreprocessor`
 hands them the numeric columns untouched (missing values stay ``NaN``, which
-both boosters route natively) and every categorical column as one pandas
-``category`` column of ordinal codes. Both libraries read that dtype as a
-native categorical feature through their documented pandas paths: LightGBM's
-``categorical_feature="auto"`` and XGBoost's ``enable_categorical=True``.
-The category set of each column is fixed on the training fold, so the codes
-mean the same in the test fold; a level never seen in training becomes
+the boosters route natively) and every categorical column as one pandas
+``category`` column of ordinal codes. LightGBM and XGBoost read that dtype as
+a native categorical feature through their documented pandas paths:
+LightGBM's ``categorical_feature="auto"`` and XGBoost's
+``enable_categorical=True``; CatBoost takes the codes as strings in its
+``cat_features`` (it rejects ``NaN`` there, so missing is a level of its
+own). The category set of each column is fixed on the training fold, so the
+codes mean the same in the test fold; a level never seen in training becomes
 missing.
 
 The libraries are imported when a model is built, not when this module is
@@ -29,7 +31,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from skfocal.datasets import column_kinds
 
-__all__ = ["BalancedXGBClassifier", "TreePreprocessor", "lightgbm", "xgboost"]
+__all__ = [
+    "BalancedCatBoostClassifier",
+    "BalancedXGBClassifier",
+    "TreePreprocessor",
+    "catboost",
+    "lightgbm",
+    "xgboost",
+]
 
 
 def _as_object(X: pd.DataFrame) -> pd.DataFrame:
@@ -229,6 +238,116 @@ class BalancedXGBClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
+def _categories_as_strings(X):
+    """``category`` columns as strings of their codes, missing as ``"-1"``.
+
+    CatBoost's categorical features must be strings or integers, never
+    ``NaN``; the codes of :class:`TreePreprocessor` (``-1`` where missing or
+    unseen in training) keep one meaning across folds.
+    """
+    if not isinstance(X, pd.DataFrame):
+        return X, []
+    categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    if not categorical:
+        return X, []
+    X = X.copy()
+    for column in categorical:
+        X[column] = X[column].cat.codes.astype(str).astype(object)
+    return X, categorical
+
+
+class BalancedCatBoostClassifier(ClassifierMixin, BaseEstimator):
+    """CatBoost with balanced class weights and native categorical features.
+
+    ``auto_class_weights="Balanced"`` weights class ``c`` by
+    ``max_count / count_c`` on the data :meth:`fit` sees (the same ratios as
+    scikit-learn's ``"balanced"``, binary or multi-class). Columns of pandas
+    ``category`` dtype (:class:`TreePreprocessor`'s output) become CatBoost
+    ``cat_features``. Everything else is CatBoost's default (1,000 rounds,
+    learning rate chosen from the data size), which is what a practitioner
+    runs first; nothing is written to disk.
+
+    Parameters
+    ----------
+    n_estimators : int or None, default=None
+        Boosting rounds; ``None`` is CatBoost's default (1,000).
+    n_jobs : int, default=1
+        One thread per fit, like every other method of the benchmark.
+    random_state : int or None, default=None
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels seen in :meth:`fit`.
+    estimator_ : catboost.CatBoostClassifier
+        The fitted booster, on labels ``0..C-1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skfocal.benchmark._trees import BalancedCatBoostClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=80)})
+    >>> y = np.where(X["x"] > 1.0, "fraud", "ok")
+    >>> model = BalancedCatBoostClassifier(n_estimators=5, random_state=0)
+    >>> model.fit(X, y).classes_.tolist()
+    ['fraud', 'ok']
+    >>> model.predict_proba(X).shape
+    (80, 2)
+    """
+
+    def __init__(
+        self,
+        n_estimators: int | None = None,
+        *,
+        n_jobs: int = 1,
+        random_state: int | None = None,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, y) -> BalancedCatBoostClassifier:
+        """Fit the booster with balanced class weights.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        BalancedCatBoostClassifier
+        """
+        from catboost import CatBoostClassifier
+
+        y = np.asarray(y)
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        X, categorical = _categories_as_strings(X)
+        self.estimator_ = CatBoostClassifier(
+            iterations=self.n_estimators,
+            auto_class_weights="Balanced",
+            thread_count=self.n_jobs,
+            random_seed=self.random_state,
+            verbose=False,
+            allow_writing_files=False,
+        )
+        self.estimator_.fit(X, codes, cat_features=categorical or None)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(_categories_as_strings(X)[0])
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
 def lightgbm(random_state: int):
     """LightGBM with ``class_weight="balanced"``, one thread, seeded, silent.
 
@@ -281,3 +400,32 @@ def xgboost(random_state: int) -> BalancedXGBClassifier:
             'The xgboost method needs XGBoost: pip install "skfocal[benchmark]"'
         ) from exc
     return BalancedXGBClassifier(random_state=random_state)
+
+
+def catboost(random_state: int) -> BalancedCatBoostClassifier:
+    """CatBoost (its defaults), balanced class weights, one thread, seeded.
+
+    An optional method: CatBoost is in the ``catboost`` extra, not in the
+    benchmark one.
+
+    Parameters
+    ----------
+    random_state : int
+
+    Returns
+    -------
+    BalancedCatBoostClassifier
+
+    Examples
+    --------
+    >>> from skfocal.benchmark._trees import catboost
+    >>> catboost(0).n_jobs
+    1
+    """
+    try:
+        import catboost as _catboost  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            'The catboost method needs CatBoost: pip install "skfocal[catboost]"'
+        ) from exc
+    return BalancedCatBoostClassifier(random_state=random_state)
