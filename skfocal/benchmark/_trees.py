@@ -140,7 +140,25 @@ class TreePreprocessor(TransformerMixin, BaseEstimator):
         return np.array([f"f{i}" for i in range(n_out)], dtype=object)
 
 
-class BalancedXGBClassifier(ClassifierMixin, BaseEstimator):
+class _BoosterWrapper(ClassifierMixin, BaseEstimator):
+    """What the booster wrappers share: the booster in ``estimator_`` learns
+    labels ``0..C-1``; probabilities and predictions follow ``classes_``."""
+
+    def _booster_input(self, X):
+        """``X`` as the booster takes it (unchanged unless overridden)."""
+        return X
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(self._booster_input(X))
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class BalancedXGBClassifier(_BoosterWrapper):
     """XGBoost with class weights computed from the data it is fitted on.
 
     Binary problems use ``scale_pos_weight = n_negative / n_positive`` (the
@@ -228,15 +246,6 @@ class BalancedXGBClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = self.estimator_.n_features_in_
         return self
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, columns in the order of ``classes_``."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(X)
-
-    def predict(self, X) -> np.ndarray:
-        """The most probable class."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
 
 def _categories_as_strings(X):
     """``category`` columns as strings of their codes, missing as ``"-1"``.
@@ -256,7 +265,7 @@ def _categories_as_strings(X):
     return X, categorical
 
 
-class BalancedCatBoostClassifier(ClassifierMixin, BaseEstimator):
+class BalancedCatBoostClassifier(_BoosterWrapper):
     """CatBoost with balanced class weights and native categorical features.
 
     ``auto_class_weights="Balanced"`` weights class ``c`` by
@@ -338,14 +347,8 @@ class BalancedCatBoostClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, columns in the order of ``classes_``."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(_categories_as_strings(X)[0])
-
-    def predict(self, X) -> np.ndarray:
-        """The most probable class."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+    def _booster_input(self, X):
+        return _categories_as_strings(X)[0]
 
 
 def lightgbm(random_state: int):
