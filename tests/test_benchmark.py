@@ -26,6 +26,7 @@ from skfocal.benchmark import (
     DEFAULT_METHODS,
     METHODS,
     METRICS,
+    OPTIONAL_METHODS,
     ClampedNeighborsSampler,
     _methods,
     _store,
@@ -233,8 +234,9 @@ def test_make_method_rejects_unknown_name(features):
         make_method("nope", features)
 
 
-def test_default_methods_are_all_methods():
-    assert set(DEFAULT_METHODS) == set(METHODS)
+def test_default_methods_are_all_but_the_optional_ones():
+    assert set(DEFAULT_METHODS) == set(METHODS) - set(OPTIONAL_METHODS)
+    assert set(OPTIONAL_METHODS) <= set(METHODS)
 
 
 @pytest.fixture
