@@ -148,6 +148,15 @@ class _BoosterWrapper(ClassifierMixin, BaseEstimator):
         """``X`` as the booster takes it (unchanged unless overridden)."""
         return X
 
+    def _code_labels(self, y) -> tuple[np.ndarray, np.ndarray]:
+        """Set ``classes_``; return the codes ``0..C-1`` and the class counts."""
+        y = np.asarray(y)
+        check_classification_targets(y)
+        self.classes_, codes, counts = np.unique(
+            y, return_inverse=True, return_counts=True
+        )
+        return codes, counts
+
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self, "estimator_")
@@ -223,11 +232,7 @@ class BalancedXGBClassifier(_BoosterWrapper):
         """
         from xgboost import XGBClassifier
 
-        y = np.asarray(y)
-        check_classification_targets(y)
-        self.classes_, codes, counts = np.unique(
-            y, return_inverse=True, return_counts=True
-        )
+        codes, counts = self._code_labels(y)
         options: dict[str, typing.Any] = {}
         sample_weight = None
         if len(self.classes_) == 2:
@@ -331,9 +336,7 @@ class BalancedCatBoostClassifier(_BoosterWrapper):
         """
         from catboost import CatBoostClassifier
 
-        y = np.asarray(y)
-        check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
+        codes, _ = self._code_labels(y)
         X, categorical = _categories_as_strings(X)
         self.estimator_ = CatBoostClassifier(
             iterations=self.n_estimators,
