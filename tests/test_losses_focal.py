@@ -241,24 +241,53 @@ def test_integer_sample_weights_equal_repeated_samples(generator, loss):
     torch.testing.assert_close(weighted, repeated, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
 @pytest.mark.parametrize("gamma", [0.3, 1.0, 2.0])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_binary_closed_form_gradient_matches_autograd_of_log_space_formula(
-    gamma, dtype
+    gamma, dtype, reduction
 ):
+    # "mean" without weights takes the fused mean, "sum" the per-sample form.
     logits = torch.tensor(
         [-100.0, -30.0, -2.0, -0.1, 0.0, 0.1, 2.0, 30.0, 100.0], dtype=dtype
     ).requires_grad_()
     target = torch.tensor([1, 0, 1, 0, 1, 1, 0, 1, 0])
-    (grad,) = torch.autograd.grad(
-        focal_loss(logits, target, gamma=gamma, reduction="sum"), logits
-    )
+    loss = focal_loss(logits, target, gamma=gamma, reduction=reduction)
+    (grad,) = torch.autograd.grad(loss, logits)
     reference_logits = logits.detach().clone().requires_grad_()
     signed = torch.where(target == 1, reference_logits, -reference_logits)
-    reference = (torch.exp(gamma * F.logsigmoid(-signed)) * -F.logsigmoid(signed)).sum()
+    per_sample = torch.exp(gamma * F.logsigmoid(-signed)) * -F.logsigmoid(signed)
+    reference = per_sample.sum() if reduction == "sum" else per_sample.mean()
     (reference_grad,) = torch.autograd.grad(reference, reference_logits)
     assert torch.isfinite(grad).all()
+    torch.testing.assert_close(loss, reference.detach(), **_tolerance(dtype))
     torch.testing.assert_close(grad, reference_grad, **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("gamma", [0.5, 2.0, 3.7])
+def test_fused_binary_mean_passes_gradcheck_and_matches_numpy(generator, gamma):
+    logits, target = random_binary(generator, torch.float64, n=8)
+    assert torch.autograd.gradcheck(
+        lambda x: focal_loss(x, target, gamma=gamma), (logits,)
+    )
+    column = logits.detach()[:, None].requires_grad_()
+    module = FocalLoss(gamma=gamma, check_targets=False)
+    loss = module(column, target.double()[:, None])
+    (grad,) = torch.autograd.grad(loss, column)
+    assert grad.shape == column.shape
+    assert loss.item() == pytest.approx(
+        _numpy_focal(logits.detach().numpy(), target.numpy(), gamma), rel=1e-12
+    )
+    with torch.no_grad():  # no gradient is formed, the value is the same
+        assert module(column, target.double()[:, None]).item() == loss.item()
+
+
+def test_fused_binary_mean_of_an_empty_batch_is_zero():
+    logits = torch.zeros(0, requires_grad=True)
+    loss = focal_loss(logits, torch.zeros(0))
+    (grad,) = torch.autograd.grad(loss, logits)
+    assert loss.item() == 0.0
+    assert grad.shape == (0,)
 
 
 # --------------------------------------------------------------------------
