@@ -278,11 +278,46 @@ def test_fused_binary_mean_passes_gradcheck_and_matches_numpy(generator, gamma):
     assert loss.item() == pytest.approx(
         _numpy_focal(logits.detach().numpy(), target.numpy(), gamma), rel=1e-12
     )
-    with torch.no_grad():  # no gradient is formed, the value is the same
+    with torch.no_grad():
         assert module(column, target.double()[:, None]).item() == loss.item()
 
 
-def test_fused_binary_mean_of_an_empty_batch_is_zero():
+def _fused(loss):
+    return type(loss.grad_fn).__name__ == "_BinaryFocalMeanBackward"
+
+
+def test_fused_binary_mean_is_taken_for_the_unweighted_mean_only(generator):
+    logits, target = random_binary(generator, torch.float32)
+    assert _fused(focal_loss(logits, target))
+    assert _fused(FocalLoss(check_targets=False)(logits[:, None], target))
+    weights = torch.ones(len(target))
+    assert not _fused(focal_loss(logits, target, alpha=0.25))
+    assert not _fused(focal_loss(logits, target, sample_weight=weights))
+    assert not _fused(focal_loss(logits, target, reduction="sum"))
+    assert not _fused(focal_loss(logits, target, gamma="adaptive"))
+    assert not _fused(focal_loss(logits.half(), target))
+    multi_logits, multi_target = random_multiclass(generator, torch.float32)
+    assert not _fused(focal_loss(multi_logits, multi_target))
+
+
+def test_fused_binary_mean_of_a_large_float32_batch_is_accurate():
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(1_000_000, generator=generator) * 3
+    target = torch.randint(0, 2, (1_000_000,), generator=generator)
+    loss = focal_loss(logits.requires_grad_(), target)
+    assert _fused(loss)
+    reference = focal_loss(logits.detach().double(), target, reduction="sum") / 1e6
+    assert loss.item() == pytest.approx(reference.item(), rel=1e-6)
+
+
+def test_targets_that_require_grad_get_none(generator):
+    logits, target = random_binary(generator, torch.float64)
+    target = target.double().requires_grad_()
+    focal_loss(logits.detach(), target).backward()
+    assert target.grad is None
+
+
+def test_an_empty_binary_batch_has_mean_zero():
     logits = torch.zeros(0, requires_grad=True)
     loss = focal_loss(logits, torch.zeros(0))
     (grad,) = torch.autograd.grad(loss, logits)
