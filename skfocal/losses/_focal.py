@@ -208,9 +208,8 @@ def _focal(
         and logits.shape[0] > 0
     ):
         form_gradient = torch.is_grad_enabled() and logits.requires_grad
-        return _BinaryFocalMean.apply(
-            logits, target.to(logits.dtype), float(gamma), form_gradient
-        )
+        # Validated binary targets are already in the logits' dtype.
+        return _BinaryFocalMean.apply(logits, target, float(gamma), form_gradient)
     loss = _focal_per_sample(logits, target, binary, gamma)
     weight = _sample_weights(class_weight, target, binary, sample_weight, logits)
     return _reduce(loss, weight, reduction)
