@@ -13,7 +13,7 @@ import copy
 import threading
 import typing
 import warnings
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -189,6 +189,53 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             owner=type(self).__name__,
         )
 
+    def _class_frequency_uses(self, spec: LossSpec) -> list[str]:
+        """The settings whose values come from the classes' frequencies."""
+        alpha = getattr(self, "alpha", None)
+        resolved = alpha if alpha is not None else spec.default_alpha
+        uses = []
+        if spec.takes_alpha and isinstance(resolved, str):
+            uses.append(
+                f"alpha={resolved!r}"
+                if alpha is not None
+                else f"the class weights of loss {spec.name!r} ({resolved!r})"
+            )
+        elif getattr(self, "drw", False) is not False and resolved is None:
+            uses.append("drw (its late class weights are effective-number ones)")
+        if spec.class_counts:
+            uses.append(f"loss {spec.name!r} (built from the class counts)")
+        if spec.class_prior:
+            uses.append(f"loss {spec.name!r} (built from the class prior)")
+        return uses
+
+    def _check_class_frequencies(
+        self, spec: LossSpec, y_encoded, sample_weight, *, from_partial_fit: bool
+    ) -> None:
+        """Refuse, by label, classes the loss would weigh from nothing."""
+        uses = self._class_frequency_uses(spec)
+        if not uses:
+            return
+        totals = class_totals(y_encoded, len(self.classes_), sample_weight)
+        absent = self.classes_[totals <= 0].tolist()
+        if not absent:
+            return
+        if from_partial_fit:
+            where = (
+                "the partial_fit batch that builds the loss (the first call, "
+                "or the first after a loss parameter changed)"
+            )
+            fix = "Pass a batch that holds every class"
+        else:
+            where = "the training data"
+            fix = "Give every class samples of positive weight"
+        if spec.takes_alpha and not (spec.class_counts or spec.class_prior):
+            fix += ", or give alpha explicit per-class weights"
+        raise ValueError(
+            f"{type(self).__name__}: {' and '.join(uses)} needs every class in "
+            f"{where}, but the classes {absent!r} have no samples (or zero "
+            f"total sample_weight) there. {fix}."
+        )
+
     def _deferred_reweighting(
         self, spec: LossSpec, y_encoded, sample_weight
     ) -> tuple[int, list[float]] | None:
@@ -323,7 +370,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             weights = torch.from_numpy(sample_weight.astype(np.float32)).to(device)
         return TabularDataset(features, target.to(device), weights)
 
-    def _train_valid_split(self, dataset, y_encoded, seed):
+    def _train_valid_split(self, dataset, y_encoded, seed, *, early_stopping):
         indices = np.arange(len(y_encoded))
         try:
             train_index, valid_index = train_test_split(
@@ -341,10 +388,65 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 "early_stopping=False."
             ) from exc
         train_index, valid_index = np.sort(train_index), np.sort(valid_index)
+        n_classes = len(self.classes_)
+        counts = np.bincount(y_encoded, minlength=n_classes)
+        in_valid = np.bincount(y_encoded[valid_index], minlength=n_classes)
+        lacking = (in_valid == 0) | (in_valid == counts)
+        if lacking.any():
+            # A stratified split rounds a rare class's share of the validation
+            # rows, possibly to none (4 positives, 10%): validation average
+            # precision is then undefined and early stopping stops blind.
+            problem = (
+                f"validation_fraction={self.validation_fraction} leaves the "
+                f"classes {self.classes_[lacking].tolist()!r} (with "
+                f"{counts[lacking].tolist()!r} samples in all) out of the "
+                "validation or the training split"
+            )
+            if self.early_stopping is True:
+                raise ValueError(
+                    "early_stopping=True needs every class in both the training "
+                    f"and the validation split, but {problem}: change "
+                    "validation_fraction or set early_stopping=False."
+                )
+            if early_stopping:
+                # Without early stopping the split was for a tuned threshold
+                # or a temperature, whose fallback warns on its own.
+                warnings.warn(
+                    f"{problem}; {type(self).__name__} trains on every row "
+                    "without early stopping (early_stopping='auto'). Set "
+                    "validation_fraction to hold out every class, or "
+                    "early_stopping=False to silence this.",
+                    UserWarning,
+                    stacklevel=5,
+                )
+            return dataset, None
         return (
             dataset.subset(torch.from_numpy(train_index)),
             dataset.subset(torch.from_numpy(valid_index)),
         )
+
+    def _first_batch_scale(self, scale: np.ndarray) -> np.ndarray:
+        """Input scales fitted on partial_fit's first batch, zeros made 1.
+
+        ``robust_smooth_clip`` multiplies a constant column by 0, which is
+        right for ``fit`` (the column is constant in all the training data)
+        but would silence for good a feature that is only constant in the
+        first of many batches: such columns are centred and kept, with a
+        warning.
+        """
+        constant = np.flatnonzero(scale == 0)
+        if constant.size == 0:
+            return scale
+        warnings.warn(
+            f"{type(self).__name__}.partial_fit fits the input transform "
+            f"(input_transform={self.input_transform!r}) on its first batch, in "
+            f"which the features {constant.tolist()!r} are constant; they are "
+            "centred but not scaled. Pass a first batch that represents the "
+            "data, or input_transform='none'.",
+            UserWarning,
+            stacklevel=5,
+        )
+        return np.where(scale == 0, 1.0, scale)
 
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
@@ -354,15 +456,28 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight, *, continue_training, epochs, classes):
         check_callbacks(self.callbacks, type(self).__name__)
+        # A fresh fit that fails part-way (a parameter that does not suit the
+        # new labels, a diverging loss) would otherwise leave the new classes
+        # beside the previous network and decision rule, and predict would
+        # fail deep in torch or answer for the wrong classes: it restores the
+        # estimator as it was. (Continued training changes the network in
+        # place; it cannot be undone without a copy of every weight.)
+        before = None if continue_training else dict(vars(self))
         with torch_threads(self.n_threads):
-            return self._fit_with_threads_set(
-                X,
-                y,
-                sample_weight,
-                continue_training=continue_training,
-                epochs=epochs,
-                classes=classes,
-            )
+            try:
+                return self._fit_with_threads_set(
+                    X,
+                    y,
+                    sample_weight,
+                    continue_training=continue_training,
+                    epochs=epochs,
+                    classes=classes,
+                )
+            except Exception:
+                if before is not None:
+                    vars(self).clear()
+                    vars(self).update(before)
+                raise
 
     def _fit_with_threads_set(
         self, X, y, sample_weight, *, continue_training, epochs, classes
@@ -386,6 +501,15 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             # Continue from a different point in the RNG stream each call.
             seed = (seed + len(self.net_.history)) % (2**31 - 1)
         spec = self._get_loss_spec()
+        if (
+            not continue_training
+            or getattr(self, "drw", False) is not False
+            or not _same(self._loss_state(spec), self._fitted_loss_state)
+        ):
+            # Before anything derives class weights, counts or the prior.
+            self._check_class_frequencies(
+                spec, y_encoded, sample_weight, from_partial_fit=epochs is not None
+            )
         n_classes = len(self.classes_)
         module, module_params = self._build_module(X.shape[1], n_classes)
         dataset = self._to_dataset(X, y_encoded, sample_weight, device)
@@ -393,7 +517,10 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         if epochs is None and (
             early_stopping or self._needs_validation_split(y_encoded)
         ):
-            train_data, valid_data = self._train_valid_split(dataset, y_encoded, seed)
+            train_data, valid_data = self._train_valid_split(
+                dataset, y_encoded, seed, early_stopping=early_stopping
+            )
+            early_stopping = early_stopping and valid_data is not None
         else:
             train_data, valid_data = dataset, None
         # Input statistics and bins come from the training rows only.
@@ -404,6 +531,10 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 module_params, train_data.features, seed, train_data.sample_weight
             )
         )
+        if epochs is not None and "input_scale" in fitted_inputs:
+            fitted_inputs["input_scale"] = self._first_batch_scale(
+                fitted_inputs["input_scale"]
+            )
         callbacks = training_callbacks(
             # Copies, so that fitting never mutates the estimator's parameters.
             copy.deepcopy(self.callbacks or []),
@@ -678,6 +809,15 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         -------
         self : object
             The estimator.
+
+        Notes
+        -----
+        The first call fixes what ``fit`` learns from all its rows: the
+        input transform's statistics, which features are embedded and their
+        bins, and class weights, counts or priors that the loss derives from
+        the data (those need every class in that batch). Pass a first batch
+        that represents the data. Each call is one epoch of a constant
+        learning rate: ``lr_schedule`` and early stopping apply to ``fit``.
         """
         first_call = not hasattr(self, "net_")
         if (
@@ -817,6 +957,9 @@ def _same(a, b) -> bool:
         return a.shape == b.shape and all(
             _same(x, y) for x, y in zip(a.ravel(), b.ravel(), strict=True)
         )
+    if isinstance(a, Number) and isinstance(b, Number):
+        # 0 and 0.0 (or numpy's 0.0) are one setting; a bool is a switch.
+        return isinstance(a, bool) == isinstance(b, bool) and bool(a == b)
     return type(a) is type(b) and a == b
 
 

@@ -299,3 +299,107 @@ def test_bad_input_is_named(estimator, sample_weight, error, message, binary_dat
     weights = np.zeros(len(y)) if sample_weight == "zeros" else None
     with pytest.raises(error, match=message):
         estimator.set_params(max_epochs=1).fit(X, y, sample_weight=weights)
+
+
+# --------------------------------------------------------------------------
+# Defects found by a review pass (stop 19)
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def three_class_data():
+    X, y = make_classification(
+        n_samples=150,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        random_state=0,
+    )
+    return X, np.array(["ant", "bee", "eel"])[y]
+
+
+@pytest.mark.parametrize(
+    ("estimator", "message"),
+    [
+        (FocalClassifier(alpha="balanced"), r"alpha='balanced' needs every class"),
+        (ImbalancedMLPClassifier(loss="balanced_ce"), r"class weights of loss"),
+        (ImbalancedMLPClassifier(loss="ldam"), r"loss 'ldam' \(built from the"),
+        (ImbalancedMLPClassifier(loss="logit_adjusted"), r"class prior\) needs"),
+    ],
+)
+def test_class_frequencies_of_an_absent_class_are_refused_by_label(
+    three_class_data, estimator, message
+):
+    X, y = three_class_data
+    first = y != "eel"
+    with pytest.raises(ValueError, match=message + r".*first call.*\['eel'\]"):
+        estimator.partial_fit(X[first], y[first], classes=["ant", "bee", "eel"])
+    weights = np.where(y == "eel", 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"\['eel'\] have no samples .*positive"):
+        estimator.set_params(max_epochs=1).fit(X, y, sample_weight=weights)
+
+
+def test_partial_fit_keeps_a_feature_constant_in_the_first_batch():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 3))
+    y = (X[:, 0] > 0.5).astype(int)
+    X[:100, 0] = 0.0  # the only informative feature, constant in batch one
+    clf = FocalClassifier(batch_size=25, lr=0.01, random_state=0)
+    with pytest.warns(UserWarning, match=r"first batch, in which the features \[0\]"):
+        clf.partial_fit(X[:100], y[:100], classes=[0, 1])
+    assert clf.net_.module_.input_transform.scale.tolist()[0] == 1.0
+    for start in list(range(100, 1000, 100)) * 5:
+        clf.partial_fit(X[start : start + 100], y[start : start + 100])
+    # Zeroed for good (scale 0), feature 0 left the model at chance level.
+    assert (clf.predict(X[1000:]) == y[1000:]).mean() > 0.9
+
+
+def test_a_validation_split_without_the_minority_is_refused_or_skipped():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = np.zeros(200, dtype=int)
+    y[:4] = 1  # a 10% stratified split holds no positive
+    with pytest.raises(ValueError, match=r"early_stopping=True needs every class"):
+        FocalClassifier(early_stopping=True).fit(X, y)
+    clf = FocalClassifier(threshold="auto", max_epochs=2, random_state=0)
+    with pytest.warns(UserWarning, match=r"there is none .* prior rule"):
+        clf.fit(X, y)
+    # The tuned rule falls back instead of tuning on a split with no positive.
+    assert clf.threshold_.value == clf.class_prior_[1]
+    assert clf.n_iter_ == 2
+
+
+def test_auto_early_stopping_is_skipped_when_the_split_lacks_a_class():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10_000, 2)).astype(np.float32)
+    y = np.zeros(10_000, dtype=int)
+    y[:4] = 1
+    clf = FocalClassifier(max_epochs=3, random_state=0)
+    with pytest.warns(UserWarning, match=r"classes \[1\] \(with \[4\] samples"):
+        clf.fit(X, y)
+    # Early stopping on a validation split with no positive saw only NaN
+    # scores and stopped after its patience; now every epoch trains.
+    assert clf.n_iter_ == 3
+    assert clf.best_epoch_ is None
+
+
+def test_a_failed_refit_leaves_the_fitted_estimator_as_it_was(
+    binary_data, three_class_data
+):
+    X, y = binary_data
+    clf = FocalClassifier(max_epochs=1, random_state=0).fit(X, y)
+    before = clf.predict_proba(X[:5])
+    X3, y3 = three_class_data
+    with pytest.raises(ValueError, match=r"'threshold' parameter .* float"):
+        clf.set_params(threshold=0.3).fit(X3, y3)
+    assert clf.classes_.tolist() == [0, 1]
+    np.testing.assert_array_equal(clf.predict_proba(X[:5]), before)
+
+
+def test_warm_start_treats_equal_numbers_as_the_same_setting(binary_data):
+    X, y = binary_data
+    clf = FocalClassifier(max_epochs=1, warm_start=True, dropout=0.0, gamma=2.0)
+    clf.fit(X, y)
+    criterion = clf.net_.criterion_
+    clf.set_params(dropout=0, gamma=2).fit(X, y)
+    assert clf.net_.criterion_ is criterion
+    assert clf.n_iter_ == 2
