@@ -189,46 +189,67 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             owner=type(self).__name__,
         )
 
-    def _class_frequency_uses(self, spec: LossSpec) -> list[str]:
-        """The settings whose values come from the classes' frequencies."""
+    def _class_frequency_uses(
+        self, spec: LossSpec, *, building_loss: bool
+    ) -> list[str]:
+        """The settings whose values this fit derives from class frequencies.
+
+        The loss's own (string ``alpha``, class counts, class prior) when the
+        loss is built; ``drw``'s late weights on every call, since
+        :meth:`_deferred_reweighting` derives them from each call's rows.
+        """
         alpha = getattr(self, "alpha", None)
         resolved = alpha if alpha is not None else spec.default_alpha
         uses = []
-        if spec.takes_alpha and isinstance(resolved, str):
-            uses.append(
-                f"alpha={resolved!r}"
-                if alpha is not None
-                else f"the class weights of loss {spec.name!r} ({resolved!r})"
-            )
-        elif getattr(self, "drw", False) is not False and resolved is None:
-            uses.append("drw (its late class weights are effective-number ones)")
-        if spec.class_counts:
-            uses.append(f"loss {spec.name!r} (built from the class counts)")
-        if spec.class_prior:
-            uses.append(f"loss {spec.name!r} (built from the class prior)")
+        if building_loss:
+            if spec.takes_alpha and isinstance(resolved, str):
+                uses.append(
+                    f"alpha={resolved!r}"
+                    if alpha is not None
+                    else f"the class weights of loss {spec.name!r} ({resolved!r})"
+                )
+            if spec.class_counts:
+                uses.append(f"loss {spec.name!r} (built from the class counts)")
+            if spec.class_prior:
+                uses.append(f"loss {spec.name!r} (built from the class prior)")
+        if getattr(self, "drw", False) is not False and (
+            resolved is None or isinstance(resolved, str)
+        ):
+            uses.append("drw (its late class weights come from the class counts)")
         return uses
 
     def _check_class_frequencies(
-        self, spec: LossSpec, y_encoded, sample_weight, *, from_partial_fit: bool
+        self,
+        spec: LossSpec,
+        y_encoded,
+        sample_weight,
+        *,
+        from_partial_fit: bool,
+        building_loss: bool,
     ) -> None:
         """Refuse, by label, classes the loss would weigh from nothing."""
-        uses = self._class_frequency_uses(spec)
+        uses = self._class_frequency_uses(spec, building_loss=building_loss)
         if not uses:
             return
         totals = class_totals(y_encoded, len(self.classes_), sample_weight)
         absent = self.classes_[totals <= 0].tolist()
         if not absent:
             return
-        if from_partial_fit:
+        if from_partial_fit and building_loss:
             where = (
                 "the partial_fit batch that builds the loss (the first call, "
                 "or the first after a loss parameter changed)"
             )
             fix = "Pass a batch that holds every class"
+        elif from_partial_fit:
+            where = "every partial_fit batch"
+            fix = "Pass batches that hold every class"
         else:
             where = "the training data"
             fix = "Give every class samples of positive weight"
-        if spec.takes_alpha and not (spec.class_counts or spec.class_prior):
+        if spec.takes_alpha and not (
+            building_loss and (spec.class_counts or spec.class_prior)
+        ):
             fix += ", or give alpha explicit per-class weights"
         raise ValueError(
             f"{type(self).__name__}: {' and '.join(uses)} needs every class in "
@@ -370,6 +391,21 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             weights = torch.from_numpy(sample_weight.astype(np.float32)).to(device)
         return TabularDataset(features, target.to(device), weights)
 
+    def _warn_without_validation_split(self, early_stopping: bool, problem: str):
+        """Say why ``fit`` trains on every row without early stopping.
+
+        Without early stopping the split was for a tuned threshold or a
+        temperature, whose own fallback warns.
+        """
+        if early_stopping:
+            warnings.warn(
+                f"{problem}; {type(self).__name__} trains on every row without "
+                "early stopping (early_stopping='auto'). Set validation_fraction "
+                "to hold out every class, or early_stopping=False to silence this.",
+                UserWarning,
+                stacklevel=7,  # fit's caller (fit is wrapped by _fit_context)
+            )
+
     def _train_valid_split(self, dataset, y_encoded, seed, *, early_stopping):
         indices = np.arange(len(y_encoded))
         try:
@@ -380,13 +416,20 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 random_state=seed,
             )
         except ValueError as exc:
-            raise ValueError(
-                "early_stopping needs a stratified validation split of "
-                f"validation_fraction={self.validation_fraction} with at least "
-                f"one sample of every class; it failed: {exc}. Lower the "
-                "fraction's demands (more data per class) or set "
-                "early_stopping=False."
-            ) from exc
+            if self.early_stopping is True:
+                raise ValueError(
+                    "early_stopping needs a stratified validation split of "
+                    f"validation_fraction={self.validation_fraction} with at "
+                    f"least one sample of every class; it failed: {exc}. Lower "
+                    "the fraction's demands (more data per class) or set "
+                    "early_stopping=False."
+                ) from exc
+            self._warn_without_validation_split(
+                early_stopping,
+                f"no stratified validation split of validation_fraction="
+                f"{self.validation_fraction} holds every class ({exc})",
+            )
+            return dataset, None
         train_index, valid_index = np.sort(train_index), np.sort(valid_index)
         n_classes = len(self.classes_)
         counts = np.bincount(y_encoded, minlength=n_classes)
@@ -408,17 +451,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                     f"and the validation split, but {problem}: change "
                     "validation_fraction or set early_stopping=False."
                 )
-            if early_stopping:
-                # Without early stopping the split was for a tuned threshold
-                # or a temperature, whose fallback warns on its own.
-                warnings.warn(
-                    f"{problem}; {type(self).__name__} trains on every row "
-                    "without early stopping (early_stopping='auto'). Set "
-                    "validation_fraction to hold out every class, or "
-                    "early_stopping=False to silence this.",
-                    UserWarning,
-                    stacklevel=5,
-                )
+            self._warn_without_validation_split(early_stopping, problem)
             return dataset, None
         return (
             dataset.subset(torch.from_numpy(train_index)),
@@ -431,7 +464,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         ``robust_smooth_clip`` multiplies a constant column by 0, which is
         right for ``fit`` (the column is constant in all the training data)
         but would silence for good a feature that is only constant in the
-        first of many batches: such columns are centred and kept, with a
+        first of many batches: such columns keep the scale 1, with a
         warning.
         """
         constant = np.flatnonzero(scale == 0)
@@ -441,10 +474,10 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             f"{type(self).__name__}.partial_fit fits the input transform "
             f"(input_transform={self.input_transform!r}) on its first batch, in "
             f"which the features {constant.tolist()!r} are constant; they are "
-            "centred but not scaled. Pass a first batch that represents the "
-            "data, or input_transform='none'.",
+            "kept at scale 1 instead of being multiplied by 0. Pass a first "
+            "batch that represents the data, or input_transform='none'.",
             UserWarning,
-            stacklevel=5,
+            stacklevel=6,  # partial_fit's caller (it is wrapped by _fit_context)
         )
         return np.where(scale == 0, 1.0, scale)
 
@@ -461,7 +494,9 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
         # beside the previous network and decision rule, and predict would
         # fail deep in torch or answer for the wrong classes: it restores the
         # estimator as it was. (Continued training changes the network in
-        # place; it cannot be undone without a copy of every weight.)
+        # place; it cannot be undone without a copy of every weight.) The old
+        # network stays referenced until the new fit succeeds: a refit of the
+        # same instance holds both in memory, as a fresh clone would not.
         before = None if continue_training else dict(vars(self))
         with torch_threads(self.n_threads):
             try:
@@ -501,15 +536,15 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             # Continue from a different point in the RNG stream each call.
             seed = (seed + len(self.net_.history)) % (2**31 - 1)
         spec = self._get_loss_spec()
-        if (
-            not continue_training
-            or getattr(self, "drw", False) is not False
-            or not _same(self._loss_state(spec), self._fitted_loss_state)
-        ):
-            # Before anything derives class weights, counts or the prior.
-            self._check_class_frequencies(
-                spec, y_encoded, sample_weight, from_partial_fit=epochs is not None
-            )
+        # Before anything derives class weights, counts or the prior.
+        self._check_class_frequencies(
+            spec,
+            y_encoded,
+            sample_weight,
+            from_partial_fit=epochs is not None,
+            building_loss=not continue_training
+            or not _same(self._loss_state(spec), self._fitted_loss_state),
+        )
         n_classes = len(self.classes_)
         module, module_params = self._build_module(X.shape[1], n_classes)
         dataset = self._to_dataset(X, y_encoded, sample_weight, device)
@@ -609,11 +644,6 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             finally:
                 forget_validation_data(self.net_)
         self._training_outcome = outcome
-        if outcome.interrupted:
-            raise KeyboardInterrupt(
-                f"Training was interrupted after {outcome.epochs_run} of "
-                f"{requested} epochs."
-            )
         self._fit_after_training(
             valid_data,
             y_encoded=y_encoded,
@@ -627,6 +657,13 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             self.best_epoch_,
             self.best_validation_score_,
         ) = validation_diagnostics(self.net_, self.validation_metric)
+        if outcome.interrupted:
+            # Raised after the bookkeeping above, so that the epochs already
+            # trained are kept as a consistent, usable estimator.
+            raise KeyboardInterrupt(
+                f"Training was interrupted after {outcome.epochs_run} of "
+                f"{requested} epochs; the estimator keeps what was trained."
+            )
         return self
 
     def _needs_validation_split(self, y_encoded: np.ndarray) -> bool:
@@ -957,9 +994,12 @@ def _same(a, b) -> bool:
         return a.shape == b.shape and all(
             _same(x, y) for x, y in zip(a.ravel(), b.ravel(), strict=True)
         )
+    switches = (bool, np.bool_)
+    if isinstance(a, switches) or isinstance(b, switches):
+        return isinstance(a, switches) and isinstance(b, switches) and a == b
     if isinstance(a, Number) and isinstance(b, Number):
-        # 0 and 0.0 (or numpy's 0.0) are one setting; a bool is a switch.
-        return isinstance(a, bool) == isinstance(b, bool) and bool(a == b)
+        # 0 and 0.0 (or numpy's 0.0) are one setting.
+        return bool(a == b)
     return type(a) is type(b) and a == b
 
 

@@ -373,13 +373,41 @@ def test_auto_early_stopping_is_skipped_when_the_split_lacks_a_class():
     X = rng.normal(size=(10_000, 2)).astype(np.float32)
     y = np.zeros(10_000, dtype=int)
     y[:4] = 1
-    clf = FocalClassifier(max_epochs=3, random_state=0)
+    clf = FocalClassifier(max_epochs=4, n_iter_no_change=1, random_state=0)
     with pytest.warns(UserWarning, match=r"classes \[1\] \(with \[4\] samples"):
         clf.fit(X, y)
     # Early stopping on a validation split with no positive saw only NaN
     # scores and stopped after its patience; now every epoch trains.
-    assert clf.n_iter_ == 3
-    assert clf.best_epoch_ is None
+    assert clf.n_iter_ == 4
+    assert clf.validation_scores_ is None
+    y[1:4] = 0  # one positive: no stratified split can be drawn at all
+    with pytest.warns(UserWarning, match=r"no stratified validation split"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 4
+
+
+def test_explicit_class_weights_train_on_batches_that_lack_a_class(
+    three_class_data,
+):
+    X, y = three_class_data
+    clf = ImbalancedMLPClassifier(loss="ldam", drw=True, alpha=[1.0, 2.0, 3.0])
+    clf.partial_fit(X, y)
+    clf.partial_fit(X[y != "eel"], y[y != "eel"])  # the loss is not rebuilt
+    FocalClassifier(alpha={"ant": 1.0, "bee": 2.0, "eel": 3.0}).partial_fit(
+        X[y != "eel"], y[y != "eel"], classes=["ant", "bee", "eel"]
+    )
+    derived = ImbalancedMLPClassifier(loss="focal", drw=True).partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"drw .* every partial_fit batch.*'eel'"):
+        derived.partial_fit(X[y != "eel"], y[y != "eel"])
+
+
+class _FailAtSecondEpoch(Callback):
+    def __init__(self, error):
+        self.error = error
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise self.error
 
 
 def test_a_failed_refit_leaves_the_fitted_estimator_as_it_was(
@@ -393,13 +421,40 @@ def test_a_failed_refit_leaves_the_fitted_estimator_as_it_was(
         clf.set_params(threshold=0.3).fit(X3, y3)
     assert clf.classes_.tolist() == [0, 1]
     np.testing.assert_array_equal(clf.predict_proba(X[:5]), before)
+    # The same when training itself fails, after the new network was built.
+    failing = _FailAtSecondEpoch(FloatingPointError("diverged"))
+    clf.set_params(threshold="prior", max_epochs=3, callbacks=[failing])
+    with pytest.raises(FloatingPointError, match=r"diverged"):
+        clf.fit(X3, y3)
+    assert clf.classes_.tolist() == [0, 1]
+    np.testing.assert_array_equal(clf.predict_proba(X[:5]), before)
+
+
+def test_an_interrupted_refit_keeps_a_consistent_estimator(
+    binary_data, three_class_data
+):
+    X, y = binary_data
+    clf = FocalClassifier(max_epochs=1, random_state=0).fit(X, y)
+    X3, y3 = three_class_data
+    clf.set_params(max_epochs=5, callbacks=[_FailAtSecondEpoch(KeyboardInterrupt)])
+    with pytest.raises(KeyboardInterrupt, match=r"after 2 of 5 epochs; .* keeps"):
+        clf.fit(X3, y3)
+    # What was trained is kept, with the decision rule of the new classes.
+    assert clf.n_iter_ == 2
+    assert clf.predict_proba(X3).shape == (len(y3), 3)
+    assert set(clf.predict(X3)) <= {"ant", "bee", "eel"}
 
 
 def test_warm_start_treats_equal_numbers_as_the_same_setting(binary_data):
     X, y = binary_data
-    clf = FocalClassifier(max_epochs=1, warm_start=True, dropout=0.0, gamma=2.0)
+    clf = FocalClassifier(
+        max_epochs=1, warm_start=True, dropout=0.0, gamma=2.0, feature_scaling=True
+    )
     clf.fit(X, y)
     criterion = clf.net_.criterion_
-    clf.set_params(dropout=0, gamma=2).fit(X, y)
+    clf.set_params(dropout=0, gamma=2, feature_scaling=np.True_).fit(X, y)
     assert clf.net_.criterion_ is criterion
     assert clf.n_iter_ == 2
+    clf.set_params(feature_scaling=False)
+    with pytest.raises(ValueError, match=r"parameters changed \(feature_scaling\)"):
+        clf.fit(X, y)
