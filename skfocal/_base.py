@@ -650,8 +650,11 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             sample_weight=sample_weight,
             from_partial_fit=epochs is not None,
         )
-        self.n_iter_ = len(self.net_.history)
-        self.loss_curve_ = list(self.net_.history[:, "train_loss"])
+        # Completed epochs: an interrupt can leave a last row without a loss.
+        self.loss_curve_ = [
+            row["train_loss"] for row in self.net_.history if "train_loss" in row
+        ]
+        self.n_iter_ = len(self.loss_curve_)
         (
             self.validation_scores_,
             self.best_epoch_,

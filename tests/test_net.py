@@ -320,6 +320,10 @@ def test_interrupted_epoch_leaves_no_hook_list(data):
     with pytest.raises(KeyboardInterrupt, match="interrupted after 0 of 3 epochs"):
         clf.fit(X, y)
     assert "_grad_hooks_" not in vars(clf.net_)
+    # The two batches trained are kept; the unfinished epoch is not counted.
+    assert clf.n_iter_ == 0
+    assert clf.loss_curve_ == []
+    assert np.isfinite(clf.predict_proba(X)).all()
 
 
 def test_custom_notify_gets_skorchs_loop(data, monkeypatch):
