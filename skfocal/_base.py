@@ -536,14 +536,17 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             # Continue from a different point in the RNG stream each call.
             seed = (seed + len(self.net_.history)) % (2**31 - 1)
         spec = self._get_loss_spec()
+        loss_state = self._loss_state(spec)
+        building_loss = not continue_training or not _same(
+            loss_state, self._fitted_loss_state
+        )
         # Before anything derives class weights, counts or the prior.
         self._check_class_frequencies(
             spec,
             y_encoded,
             sample_weight,
             from_partial_fit=epochs is not None,
-            building_loss=not continue_training
-            or not _same(self._loss_state(spec), self._fitted_loss_state),
+            building_loss=building_loss,
         )
         n_classes = len(self.classes_)
         module, module_params = self._build_module(X.shape[1], n_classes)
@@ -600,8 +603,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
             if continue_training:
                 self._check_same_network(module, module_params)
                 criterion, class_weight = None, None
-                loss_state = self._loss_state(spec)
-                if not _same(loss_state, self._fitted_loss_state):
+                if building_loss:
                     class_weight = self._class_weight(spec, y_encoded, sample_weight)
                     criterion = self._criterion(
                         spec, class_weight, y_encoded, sample_weight
@@ -636,7 +638,7 @@ class BaseImbalancedMLP(ClassifierMixin, BaseEstimator):
                 )
                 self.net_.initialize()
                 self._set_class_weight(class_weight)
-                self._fitted_loss_state = self._loss_state(spec)
+                self._fitted_loss_state = loss_state
                 self._fitted_module = (module, module_params)
             requested = epochs or self.max_epochs
             try:
